@@ -23,14 +23,20 @@ export type SourceEvent =
   /** A definition is gone (its file or document was removed). */
   | { type: 'delete'; key: string; origin: string }
   /**
-   * An object or file could not be accepted. `key` is set when the object could be
-   * identified; the previously accepted version of that key, if any, stays in force.
+   * The full, current list of problems of one origin (a file), replacing the previous list;
+   * an empty list means the origin is fine now. For a problem whose object could be
+   * identified (`key`), the previously accepted version of that definition stays in force.
    */
-  | { type: 'invalid'; origin: string; object: string; key?: string; issues: Issue[] }
-  /** An origin that was invalid is fine again (or gone). */
-  | { type: 'valid'; origin: string }
+  | { type: 'problems'; origin: string; problems: SourceProblem[] }
   /** The initial load is complete. Emitted once. */
   | { type: 'synced' };
+
+export interface SourceProblem {
+  /** `namespace/name`, or a location such as `document 2 (line 14)` when the object has no identity. */
+  object: string;
+  key?: string;
+  issues: Issue[];
+}
 
 export interface DefinitionSource {
   readonly kind: string;
