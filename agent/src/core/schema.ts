@@ -84,6 +84,7 @@ export class SchemaValidator {
   constructor(private readonly schema: StructuralSchema) {
     const ajv = new Ajv({
       allErrors: true,
+      verbose: true,
       useDefaults: true,
       strict: false,
       formats: {
