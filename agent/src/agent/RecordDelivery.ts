@@ -1,0 +1,152 @@
+/**
+ * Delivers record writes and deletions to the state store in order per record, retrying
+ * with capped exponential backoff while the store is down. Only the newest pending
+ * operation of a record matters: a newer put replaces an older one that is still waiting.
+ * (In-memory; a durable on-disk outbox can take its place behind the same methods.)
+ */
+import type { Logger } from 'pino';
+import type { RecordRef, StateStore } from '../core/interfaces.js';
+import type { HealthRecord } from '../core/model.js';
+
+type Operation = { kind: 'put'; record: HealthRecord } | { kind: 'delete'; ref: RecordRef };
+
+export interface RecordDeliveryOptions {
+  store: StateStore;
+  logger: Logger;
+  /** First retry delay; doubles up to maxRetryMs. */
+  retryMs?: number;
+  maxRetryMs?: number;
+}
+
+interface Slot {
+  pending?: Operation;
+  busy: boolean;
+  attempt: number;
+  timer?: NodeJS.Timeout;
+  since?: number;
+}
+
+export class RecordDelivery {
+  private readonly slots = new Map<string, Slot>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private lastErrorValue: { message: string; at: number } | undefined;
+  private delivered = 0;
+
+  constructor(private readonly options: RecordDeliveryOptions) {}
+
+  put(record: HealthRecord): void {
+    this.enqueue(refKey(record.metadata), { kind: 'put', record });
+  }
+
+  delete(ref: RecordRef): void {
+    this.enqueue(refKey(ref), { kind: 'delete', ref });
+  }
+
+  /** Records waiting for the store (failed at least once, or in flight). */
+  get pending(): number {
+    let n = 0;
+    for (const s of this.slots.values()) if (s.pending || s.busy) n++;
+    return n;
+  }
+
+  get oldestPendingSince(): number | undefined {
+    let oldest: number | undefined;
+    for (const s of this.slots.values()) if (s.since !== undefined && (oldest === undefined || s.since < oldest)) oldest = s.since;
+    return oldest;
+  }
+
+  get lastError(): { message: string; at: number } | undefined {
+    return this.lastErrorValue;
+  }
+
+  get deliveredCount(): number {
+    return this.delivered;
+  }
+
+  /** Resolves when nothing is pending, or after `timeoutMs` (retries are attempted at once). */
+  async flush(timeoutMs: number): Promise<boolean> {
+    for (const [key, slot] of this.slots) {
+      if (slot.timer) {
+        clearTimeout(slot.timer);
+        slot.timer = undefined;
+        void this.drive(key);
+      }
+    }
+    if (this.slots.size === 0) return true;
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { resolve(false); }, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Stops retrying (pending operations are dropped and counted in the log). */
+  close(): void {
+    for (const slot of this.slots.values()) if (slot.timer) clearTimeout(slot.timer);
+    if (this.slots.size > 0) this.options.logger.warn({ pending: this.slots.size }, 'state store did not accept every record before shutdown');
+    this.slots.clear();
+  }
+
+  private enqueue(key: string, op: Operation): void {
+    let slot = this.slots.get(key);
+    if (!slot) {
+      slot = { busy: false, attempt: 0 };
+      this.slots.set(key, slot);
+    }
+    slot.pending = op;
+    slot.since ??= Date.now();
+    if (!slot.busy && !slot.timer) void this.drive(key);
+  }
+
+  private async drive(key: string): Promise<void> {
+    const slot = this.slots.get(key);
+    if (!slot || slot.busy) return;
+    const op = slot.pending;
+    if (!op) return;
+    slot.pending = undefined;
+    slot.busy = true;
+    try {
+      if (op.kind === 'put') await this.options.store.put(op.record);
+      else await this.options.store.delete(op.ref);
+      this.delivered++;
+      slot.attempt = 0;
+      slot.busy = false;
+      if (hasPending(slot)) {
+        void this.drive(key);
+      } else {
+        this.slots.delete(key);
+        this.notifyIdle();
+      }
+    } catch (err) {
+      slot.busy = false;
+      slot.pending ??= op; // a newer operation wins; otherwise retry this one
+      slot.attempt++;
+      const base = this.options.retryMs ?? 1_000;
+      const delay = Math.min(this.options.maxRetryMs ?? 60_000, base * 2 ** Math.min(slot.attempt - 1, 16));
+      const message = err instanceof Error ? err.message : String(err);
+      this.lastErrorValue = { message, at: Date.now() };
+      this.options.logger.error({ record: key, store: this.options.store.kind, attempt: slot.attempt, retryInMs: delay, err: message }, 'state store write failed; will retry');
+      slot.timer = setTimeout(() => {
+        slot.timer = undefined;
+        void this.drive(key);
+      }, delay);
+      slot.timer.unref();
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.slots.size > 0) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
+
+/** Read after an await: a newer operation may have arrived meanwhile. */
+function hasPending(slot: Slot): boolean {
+  return slot.pending !== undefined;
+}
+
+function refKey(ref: RecordRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}

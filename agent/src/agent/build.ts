@@ -1,0 +1,66 @@
+/**
+ * Builds the adapters named by an AgentConfig. The one place that knows which config
+ * section maps to which adapter.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/config.js';
+import type { CheckRuntime, DefinitionSource, StateStore } from '../core/interfaces.js';
+import { getDefinitionValidator } from '../crds.js';
+import { DirectorySource } from '../sources/DirectorySource.js';
+import { FsStateStore } from '../stores/FsStateStore.js';
+import { LocalRuntime } from '../runtimes/LocalRuntime.js';
+import type { ContainerEngineOption } from '../runtimes/engine.js';
+
+export function buildSource(config: AgentConfig, logger: Logger): DefinitionSource {
+  return new DirectorySource({
+    paths: config.definitions.paths,
+    validator: getDefinitionValidator(),
+    logger,
+    defaultNamespace: config.definitions.namespace,
+    watch: config.definitions.watch,
+    rescanIntervalMs: config.definitions.rescanIntervalSeconds * 1000,
+  });
+}
+
+export function buildStore(config: AgentConfig, logger: Logger): StateStore {
+  return new FsStateStore({ root: config.store.root, logger, fsync: config.store.fsync });
+}
+
+export function buildRuntime(config: AgentConfig['runtime'], logger: Logger): CheckRuntime {
+  return new LocalRuntime({
+    logger,
+    ...(config.workDir ? { workDir: config.workDir } : {}),
+    keepRunDirs: config.keepRunDirs,
+    images: config.images,
+    containerEngine: engineOption(config.containerEngine),
+    passEnv: config.passEnv,
+    ...(config.secretsDir ? { secretsDir: config.secretsDir } : {}),
+    ...(config.configMapsDir ? { configMapsDir: config.configMapsDir } : {}),
+    maxCaptureBytes: config.maxCaptureBytes,
+    maxOutputFileBytes: config.maxOutputBytes,
+  });
+}
+
+function engineOption(c: AgentConfig['runtime']['containerEngine']): ContainerEngineOption {
+  if (c.command === 'none') return 'none';
+  if (c.command === 'auto' && c.globalArgs.length === 0 && c.runArgs.length === 0) return 'auto';
+  const command = c.command === 'auto' ? (which('podman') ?? which('docker')) : c.command;
+  if (command === undefined) return 'none';
+  return { command, globalArgs: c.globalArgs, runArgs: c.runArgs };
+}
+
+function which(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}

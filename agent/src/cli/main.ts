@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/** The `vigil` command line. */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+import { registerAgent } from './commands/agent.js';
+import { registerRun } from './commands/run.js';
+import { registerValidate } from './commands/validate.js';
+
+const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('vigil')
+  .description('Runs Kratix HealthDefinitions on their schedules and writes HealthRecords to a state store.')
+  .version(version)
+  .showHelpAfterError();
+
+registerAgent(program);
+registerRun(program);
+registerValidate(program);
+
+await program.parseAsync(process.argv);

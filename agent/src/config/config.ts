@@ -1,0 +1,174 @@
+/**
+ * The agent configuration: one place for the config file, environment variables, CLI
+ * overrides and defaults. Relative paths in a config file are relative to that file.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname, availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { SchemaValidator } from '../core/schema.js';
+import { parseYamlDocument } from '../core/yaml.js';
+import { formatIssue, hasErrors, type Issue } from '../core/issues.js';
+import { boundedName, dns1123LabelProblem } from '../core/naming.js';
+import { isValidTimeZone } from '../core/schedule/index.js';
+import { CONFIG_SCHEMA } from './schema.js';
+
+export interface ImageMappingConfig {
+  image: string;
+  command: string[];
+  args?: string[];
+}
+
+export interface AgentConfig {
+  destination: string;
+  definitions: { kind: 'directory'; paths: string[]; namespace: string; watch: boolean; rescanIntervalSeconds: number };
+  runtime: {
+    kind: 'local';
+    defaultTimeoutSeconds: number;
+    workDir?: string;
+    keepRunDirs: 'never' | 'failed' | 'always';
+    maxCaptureBytes: number;
+    maxOutputBytes: number;
+    passEnv: string[];
+    secretsDir?: string;
+    configMapsDir?: string;
+    images: ImageMappingConfig[];
+    containerEngine: { command: string; globalArgs: string[]; runArgs: string[] };
+  };
+  store: { kind: 'fs'; root: string; fsync: boolean };
+  scheduler: { concurrency: number; spreadSeconds: number; runOnStart: 'missing' | 'always' | 'never'; defaultTimeZone: string };
+  server: { listen: string };
+  log: { level?: string };
+  shutdownGraceSeconds: number;
+  /** Where the configuration came from, for messages. */
+  source: string;
+}
+
+/** Values given on the command line; they win over the file and the environment. */
+export interface ConfigOverrides {
+  destination?: string;
+  definitions?: string[];
+  stateDir?: string;
+  listen?: string;
+  concurrency?: number;
+  logLevel?: string;
+  spreadSeconds?: number;
+  runOnStart?: 'missing' | 'always' | 'never';
+}
+
+/** The validated file before defaults that have no schema default are filled in. */
+type RawConfig = Omit<AgentConfig, 'source' | 'destination' | 'definitions' | 'runtime' | 'scheduler'> & {
+  destination?: string;
+  definitions: Omit<AgentConfig['definitions'], 'paths'> & { paths?: string[] };
+  runtime: Omit<AgentConfig['runtime'], 'passEnv' | 'images' | 'containerEngine'> & {
+    passEnv?: string[];
+    images?: ImageMappingConfig[];
+    containerEngine?: Partial<AgentConfig['runtime']['containerEngine']>;
+  };
+  scheduler: Omit<AgentConfig['scheduler'], 'concurrency'> & { concurrency?: number };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly source: string, readonly issues: Issue[]) {
+    super(issues.filter((i) => i.severity === 'error').map((i) => formatIssue(source, i)).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const validator = new SchemaValidator(CONFIG_SCHEMA);
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  warnings: string[];
+}
+
+/** Reads and validates a config file (or none), then applies env and CLI overrides. */
+export function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const path = file ?? env.VIGIL_CONFIG;
+  let raw: unknown = {};
+  let base = process.cwd();
+  let source = '(defaults)';
+  if (path) {
+    source = path;
+    base = dirname(resolve(path));
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(source, [{ severity: 'error', path: '', message: `cannot read config file: ${(err as Error).message}` }]);
+    }
+    try {
+      raw = parseYamlDocument(text, { maxBytes: 1024 * 1024 }) ?? {};
+    } catch (err) {
+      throw new ConfigError(source, [{ severity: 'error', path: '', message: (err as Error).message }]);
+    }
+  }
+  return resolveConfig(raw, { source, base, overrides, env });
+}
+
+export function resolveConfig(raw: unknown, options: { source: string; base: string; overrides?: ConfigOverrides; env?: NodeJS.ProcessEnv }): LoadedConfig {
+  const env = options.env ?? process.env;
+  const o = options.overrides ?? {};
+  const doc = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw) : raw) as Record<string, unknown>;
+  const issues = validator.validate(doc);
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(options.source, [{ severity: 'error', path: '', message: 'must be a mapping' }]);
+  if (hasErrors(issues)) throw new ConfigError(options.source, issues);
+  const c = doc as unknown as RawConfig;
+  const at = (p: string): string => resolve(options.base, p);
+
+  const destination = o.destination ?? env.VIGIL_DESTINATION ?? c.destination ?? defaultDestination();
+  const more: Issue[] = [];
+  const destProblem = dns1123LabelProblem(destination);
+  if (destProblem) more.push({ severity: 'error', path: 'destination', message: destProblem });
+  const tz = c.scheduler.defaultTimeZone;
+  if (!isValidTimeZone(tz)) more.push({ severity: 'error', path: 'scheduler.defaultTimeZone', message: `"${tz}" is not a known IANA time zone` });
+  const listen = o.listen ?? c.server.listen;
+  if (listen !== 'off' && !parseListen(listen)) more.push({ severity: 'error', path: 'server.listen', message: `"${listen}" is not host:port or "off"` });
+  if (hasErrors(more)) throw new ConfigError(options.source, more);
+
+  const engine = c.runtime.containerEngine;
+  const config: AgentConfig = {
+    destination,
+    definitions: {
+      ...c.definitions,
+      paths: o.definitions?.map((p) => resolve(p)) ?? (c.definitions.paths ?? ['./definitions']).map(at),
+    },
+    runtime: {
+      ...c.runtime,
+      ...(c.runtime.workDir ? { workDir: at(c.runtime.workDir) } : {}),
+      ...(c.runtime.secretsDir ? { secretsDir: at(c.runtime.secretsDir) } : {}),
+      ...(c.runtime.configMapsDir ? { configMapsDir: at(c.runtime.configMapsDir) } : {}),
+      passEnv: c.runtime.passEnv ?? [],
+      images: (c.runtime.images ?? []).map((m) => ({ ...m, command: m.command.map((part, i) => (i > 0 && (part.startsWith('./') || part.startsWith('../')) ? at(part) : part)) })),
+      containerEngine: { command: engine?.command ?? 'auto', globalArgs: engine?.globalArgs ?? [], runArgs: engine?.runArgs ?? [] },
+    },
+    store: { ...c.store, root: o.stateDir ? resolve(o.stateDir) : at(c.store.root) },
+    scheduler: {
+      ...c.scheduler,
+      concurrency: o.concurrency ?? c.scheduler.concurrency ?? availableParallelism() * 4,
+      spreadSeconds: o.spreadSeconds ?? c.scheduler.spreadSeconds,
+      runOnStart: o.runOnStart ?? c.scheduler.runOnStart,
+    },
+    server: { listen },
+    log: { ...(o.logLevel ?? env.LOG_LEVEL ?? c.log.level ? { level: o.logLevel ?? env.LOG_LEVEL ?? c.log.level } : {}) },
+    shutdownGraceSeconds: c.shutdownGraceSeconds,
+    source: options.source,
+  };
+  return { config, warnings: issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(options.source, i)) };
+}
+
+/** host:port -> {host, port}; accepts [::1]:port. */
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** The host name made into a valid destination name. */
+export function defaultDestination(): string {
+  const h = hostname().toLowerCase().split('.')[0] ?? 'local';
+  const cleaned = h.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  if (!cleaned) return 'local';
+  return cleaned.length <= 63 ? cleaned : boundedName([cleaned], 63);
+}

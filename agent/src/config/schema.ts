@@ -1,0 +1,101 @@
+/**
+ * Schema of the agent configuration file (vigil.yaml). Validated with the same machinery
+ * as the CRDs: defaults applied, types checked, unknown keys reported as warnings.
+ */
+import type { StructuralSchema } from '../core/schema.js';
+
+const str = (description: string, extra: Partial<StructuralSchema> = {}): StructuralSchema => ({ type: 'string', description, ...extra });
+const int = (description: string, extra: Partial<StructuralSchema> = {}): StructuralSchema => ({ type: 'integer', description, ...extra });
+const bool = (description: string, dflt: boolean): StructuralSchema => ({ type: 'boolean', description, default: dflt });
+const strings = (description: string): StructuralSchema => ({ type: 'array', description, items: { type: 'string' } });
+
+export const CONFIG_SCHEMA: StructuralSchema = {
+  type: 'object',
+  properties: {
+    apiVersion: str('Optional: vigil.dev/v1alpha1'),
+    kind: str('Optional: AgentConfig'),
+    destination: str('Name of this destination (part of every record name). Default: the host name.'),
+    definitions: {
+      type: 'object',
+      default: {},
+      properties: {
+        kind: str('Where definitions come from', { enum: ['directory'], default: 'directory' }),
+        paths: strings('Directories (recursive) or files of HealthDefinition manifests'),
+        namespace: str('Namespace for definitions that set none', { default: 'default' }),
+        watch: bool('Watch for changes', true),
+        rescanIntervalSeconds: int('Full rescan period (0 = never)', { minimum: 0, default: 30 }),
+      },
+    },
+    runtime: {
+      type: 'object',
+      default: {},
+      properties: {
+        kind: str('How checks run', { enum: ['local'], default: 'local' }),
+        defaultTimeoutSeconds: int('Time limit of a run when the definition sets no spec.timeoutSeconds', { minimum: 1, maximum: 86400, default: 300 }),
+        workDir: str('Where run directories are created (default: the system temp dir)'),
+        keepRunDirs: str('Keep run directories for debugging', { enum: ['never', 'failed', 'always'], default: 'never' }),
+        maxCaptureBytes: int('Bytes of stdout and of stderr kept per container', { minimum: 1024, default: 65536 }),
+        maxOutputBytes: int('Largest accepted health-status.yaml', { minimum: 1024, default: 1048576 }),
+        passEnv: strings('Agent environment variables passed to check processes (none by default)'),
+        secretsDir: str('Directory holding <namespace>/<secret>/<key> files for env valueFrom.secretKeyRef'),
+        configMapsDir: str('Directory holding <namespace>/<configmap>/<key> files for env valueFrom.configMapKeyRef'),
+        images: {
+          type: 'array',
+          description: 'Images run as local commands instead of containers',
+          items: {
+            type: 'object',
+            required: ['image', 'command'],
+            properties: {
+              image: str('Image reference; without a tag it matches every tag'),
+              command: strings('Entrypoint'),
+              args: strings('Default arguments'),
+            },
+          },
+        },
+        containerEngine: {
+          type: 'object',
+          description: 'Container engine for images that are not mapped',
+          properties: {
+            command: str('"auto" (podman, then docker), "none", or the engine command', { default: 'auto' }),
+            globalArgs: strings('Arguments before "run" (e.g. --runtime /usr/sbin/runc)'),
+            runArgs: strings('Extra arguments of "run" (e.g. --ulimit nofile=1024:1024)'),
+          },
+        },
+      },
+    },
+    store: {
+      type: 'object',
+      default: {},
+      properties: {
+        kind: str('Where records are written', { enum: ['fs'], default: 'fs' }),
+        root: str('fs: directory of <namespace>/<name>.yaml records', { default: './state' }),
+        fsync: bool('fs: fsync each record', true),
+      },
+    },
+    scheduler: {
+      type: 'object',
+      default: {},
+      properties: {
+        concurrency: int('Runs at once (default: cores × 4)', { minimum: 1 }),
+        spreadSeconds: int('Stable per-definition delay bound against thundering herds (0 = exact cron times)', { minimum: 0, maximum: 3600, default: 30 }),
+        runOnStart: str('Run definitions once at start: missing (no record yet), always, never', { enum: ['missing', 'always', 'never'], default: 'missing' }),
+        defaultTimeZone: str('Time zone of schedules without spec.timeZone', { default: 'UTC' }),
+      },
+    },
+    server: {
+      type: 'object',
+      default: {},
+      properties: {
+        listen: str('host:port of the HTTP server, or "off"', { default: '127.0.0.1:7723' }),
+      },
+    },
+    log: {
+      type: 'object',
+      default: {},
+      properties: {
+        level: str('trace, debug, info, warn, error', { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] }),
+      },
+    },
+    shutdownGraceSeconds: int('How long SIGTERM waits for running checks', { minimum: 0, default: 30 }),
+  },
+};
