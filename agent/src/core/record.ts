@@ -32,15 +32,12 @@ export interface RecordInput {
 export function buildHealthRecord(input: RecordInput): HealthRecord {
   const { definition, destination } = input;
   const spec = definition.spec;
-  const data: HealthRecord['data'] = {
-    promiseRef: { name: spec.promiseRef.name },
-    state: input.state,
-    lastRun: Math.floor(input.finishedAt / 1000),
-  };
-  if (spec.resourceRef) {
-    data.resourceRef = { name: spec.resourceRef.name, namespace: spec.resourceRef.namespace };
-    if (spec.resourceRef.generation !== undefined) data.resourceRef.generation = spec.resourceRef.generation;
-  }
+  // Key order follows Kratix's documentation: promiseRef, resourceRef, state, lastRun, details.
+  const resourceRef = spec.resourceRef
+    ? { name: spec.resourceRef.name, namespace: spec.resourceRef.namespace, ...(spec.resourceRef.generation !== undefined ? { generation: spec.resourceRef.generation } : {}) }
+    : undefined;
+  const data: HealthRecord['data'] = { promiseRef: { name: spec.promiseRef.name }, ...(resourceRef ? { resourceRef } : {}), state: input.state };
+  data.lastRun = Math.floor(input.finishedAt / 1000);
   if (input.details && Object.keys(input.details).length > 0) data.details = input.details;
   if (spec.promiseVersion !== undefined) data.promiseVersion = spec.promiseVersion;
   const ref = recordRef(definition, destination);
