@@ -74,7 +74,7 @@ export class ConfigError extends Error {
   }
 }
 
-const validator = new SchemaValidator(CONFIG_SCHEMA);
+let validator: SchemaValidator | undefined;
 
 export interface LoadedConfig {
   config: AgentConfig;
@@ -109,6 +109,7 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   const env = options.env ?? process.env;
   const o = options.overrides ?? {};
   const doc = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw) : raw) as Record<string, unknown>;
+  validator ??= new SchemaValidator(CONFIG_SCHEMA);
   const issues = validator.validate(doc);
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(options.source, [{ severity: 'error', path: '', message: 'must be a mapping' }]);
   if (hasErrors(issues)) throw new ConfigError(options.source, issues);
