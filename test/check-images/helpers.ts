@@ -41,8 +41,10 @@ export interface Spawned {
 
 export interface SpawnNodeOptions {
   env: Record<string, string>;
-  /** Called with each stdout chunk and a function that sends SIGTERM to the child. */
+  /** Called with the stdout so far and a function that sends SIGTERM to the child. */
   onStdout?: (text: string, terminate: () => void) => void;
+  /** Sends SIGTERM to the child when this settles. */
+  terminateWhen?: Promise<unknown>;
 }
 
 /** Runs `node <args>` with exactly the given environment (plus PATH) and collects its output. */
@@ -61,6 +63,7 @@ export function spawnNode(args: string[], opts: SpawnNodeOptions): Promise<Spawn
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
     });
+    void opts.terminateWhen?.finally(() => child.kill('SIGTERM'));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       resolvePromise({ code, signal, stdout, stderr });

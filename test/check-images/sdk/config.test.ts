@@ -52,7 +52,7 @@ describe('loadCheckConfig', () => {
 
   it('reports invalid YAML in the variable by name, never by value', async () => {
     vi.stubEnv('VIGIL_CHECK_CONFIG', 'password: [hunter2-secret');
-    const err: Error = await loadCheckConfig('probe').catch((e: unknown) => e as Error);
+    const err = (await loadCheckConfig('probe').catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/^environment variable VIGIL_CHECK_CONFIG is not valid YAML or JSON: .+/);
     expect(err.message).not.toContain('hunter2');
   });

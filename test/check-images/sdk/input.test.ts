@@ -43,7 +43,7 @@ describe('readInput', () => {
 
   it('names the file and the position of invalid YAML without echoing it', async () => {
     await input('a: 1\nb: [unclosed\n');
-    const err: Error = await readInput({ dir }).catch((e: unknown) => e as Error);
+    const err = (await readInput({ dir }).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(new RegExp(`^input ${join(dir, 'object.yaml')} is not valid YAML: .*\\(line \\d+, column \\d+\\)$`));
     expect(err.message).not.toContain('unclosed');
   });
