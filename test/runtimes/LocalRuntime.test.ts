@@ -347,3 +347,32 @@ describe('LocalRuntime: secrets and run directories', () => {
     expect(readFileSync(join(workDir, kept[0]!, 'output', 'notes'), 'utf8')).toBe('partial\n');
   });
 });
+
+describe('LocalRuntime: container engine failures before a container starts', () => {
+  const image = 'example.org/only-in-a-container:v1';
+
+  it('fails to start when the engine cannot be run', async () => {
+    const { rt } = runtime({ containerEngine: { command: '/nonexistent/podman' } });
+    const out = await rt.run(runRequest(checkDefinition([{ name: 'check', image }])));
+    expect(out.containers).toEqual([]);
+    expect(out.startFailure).toMatchObject({ container: 'check', reason: 'StartFailed' });
+    expect(out.startFailure?.message).toContain('container "check": container engine "/nonexistent/podman" could not be run');
+  });
+
+  it('refuses a multi-line value, which an env file cannot carry, naming the variable', async () => {
+    const { rt } = runtime({ containerEngine: { command: '/nonexistent/podman' } });
+    const env = [{ name: 'CERT', value: '-----BEGIN-----\nabc\n-----END-----' }];
+    const out = await rt.run(runRequest(checkDefinition([{ name: 'check', image, env }])));
+    expect(out.startFailure).toEqual({
+      container: 'check',
+      reason: 'StartFailed',
+      message: 'spec.workflow.spec.containers[0].env: the value of CERT spans several lines, which a container engine env file cannot carry',
+    });
+  });
+
+  it('refuses a run id that cannot name a container', async () => {
+    const { rt } = runtime({ containerEngine: { command: '/nonexistent/podman' } });
+    const out = await rt.run(runRequest(checkDefinition([{ name: 'check', image }]), { runId: '../x' }));
+    expect(out.startFailure?.message).toBe('runId "../x" cannot be part of a container name');
+  });
+});

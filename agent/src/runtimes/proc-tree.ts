@@ -88,11 +88,6 @@ function descendantsIn(snap: Snapshot, root: number): number[] {
   return out;
 }
 
-/** Every live descendant of `root` (not root itself), from a /proc snapshot. */
-export function descendants(root: number): number[] {
-  return descendantsIn(snapshot(undefined), root);
-}
-
 /**
  * Kills `root`, its process group, every descendant, and every process whose environment
  * contains `marker` (`NAME=value`, e.g. the run id variable). Processes are stopped first,

@@ -4,7 +4,7 @@
  * removed with rmdir on the expected layout first, falling back to a recursive removal
  * (which never follows symbolic links) when the check left more behind.
  */
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEALTH_STATUS_FILE } from '../core/health-status.js';
 
@@ -53,13 +53,19 @@ export function openForContainers(dir: RunDirectory): void {
  * so it can be unlinked directly. Throws only when even the recursive removal fails.
  */
 export function removeRunDir(dir: RunDirectory, statusFileSeen: boolean): void {
-  tryUnlink(join(dir.input, OBJECT_FILE));
+  // Unlinking through input/ or output/ is only safe while they are real directories: the
+  // check may have replaced them with links to directories that are not the run's.
+  if (isRealDirectory(dir.input)) tryUnlink(join(dir.input, OBJECT_FILE));
   removeTree(dir.input);
-  if (statusFileSeen) tryUnlink(join(dir.output, HEALTH_STATUS_FILE));
+  if (statusFileSeen && isRealDirectory(dir.output)) tryUnlink(join(dir.output, HEALTH_STATUS_FILE));
   removeTree(dir.output);
   removeTree(dir.metadata);
   removeTree(dir.tmp);
   removeTree(dir.root);
+}
+
+function isRealDirectory(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 function tryUnlink(path: string): void {

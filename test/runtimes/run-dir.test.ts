@@ -1,0 +1,57 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRunDir, openForContainers, prepareWorkDir, removeRunDir } from '../../agent/src/runtimes/run-dir.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'vigil-run-dir-'));
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('run directories', () => {
+  it('creates the work directory privately and returns its canonical path', () => {
+    const link = join(scratch, 'link');
+    mkdirSync(join(scratch, 'real'));
+    symlinkSync(join(scratch, 'real'), link);
+    const work = prepareWorkDir(join(link, 'runs'));
+    expect(work).toBe(join(realpathSync(scratch), 'real', 'runs'));
+    expect(statSync(work).mode & 0o777).toBe(0o700);
+  });
+
+  it('lays out a private run directory with the input written', () => {
+    const work = prepareWorkDir(join(scratch, 'layout'));
+    const dir = createRunDir(work, 'kind: X\n');
+    expect(statSync(dir.root).mode & 0o777).toBe(0o700);
+    expect(readdirSync(dir.root).sort()).toEqual(['input', 'metadata', 'output', 'tmp']);
+    expect(readFileSync(join(dir.input, 'object.yaml'), 'utf8')).toBe('kind: X\n');
+    expect(readFileSync(join(createRunDir(work, undefined).input, 'object.yaml'), 'utf8')).toBe('');
+  });
+
+  it('opens output and metadata to other users for containers', () => {
+    const dir = createRunDir(prepareWorkDir(join(scratch, 'open')), undefined);
+    openForContainers(dir);
+    expect(statSync(dir.output).mode & 0o777).toBe(0o777);
+    expect(statSync(dir.metadata).mode & 0o777).toBe(0o777);
+  });
+
+  it('removes whatever the check left, without following links out of the run', () => {
+    const work = prepareWorkDir(join(scratch, 'remove'));
+    const precious = join(scratch, 'precious');
+    mkdirSync(precious);
+    writeFileSync(join(precious, 'keep'), 'keep');
+    writeFileSync(join(precious, 'object.yaml'), 'not the run input');
+    writeFileSync(join(precious, 'health-status.yaml'), 'not the run output');
+    const dir = createRunDir(work, undefined);
+    mkdirSync(join(dir.tmp, 'a', 'b'), { recursive: true });
+    writeFileSync(join(dir.root, 'stray'), '');
+    symlinkSync(precious, join(dir.metadata, 'link'));
+    rmSync(dir.input, { recursive: true });
+    symlinkSync(precious, dir.input);
+    rmSync(dir.output, { recursive: true });
+    symlinkSync(precious, dir.output);
+    removeRunDir(dir, true);
+    expect(existsSync(dir.root)).toBe(false);
+    expect(readdirSync(precious).sort()).toEqual(['health-status.yaml', 'keep', 'object.yaml']);
+  });
+});
