@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSchedule, type Schedule } from '../../agent/src/core/schedule/index.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
-import { MAX_COUNTED_MISSED, Scheduler, type Fire, type SchedulerOptions } from '../../agent/src/scheduler/Scheduler.js';
+import { DISPATCH_SLICE_MS, MAX_COUNTED_MISSED, Scheduler, type Fire, type SchedulerOptions } from '../../agent/src/scheduler/Scheduler.js';
 import { spreadOffsetMs } from '../../agent/src/scheduler/spread.js';
 import { FakeTime, MINUTE, T0, at, captureLogger, every, never } from './fakes.js';
 
@@ -414,6 +414,35 @@ describe('Scheduler: robustness and timers', () => {
     }
     expect(time.pendingTimers).toBe(1);
     expect(maxPending).toBe(1);
+  });
+
+  it('yields to the event loop during a long burst and still fires every key once', () => {
+    // A clock that advances 1 ms per reading, as if each dispatch took that long.
+    const time = new FakeTime(T0 + 1_000);
+    let drift = 0;
+    const clock = { now: () => time.now() + drift++ };
+    const fired: Fire[] = [];
+    let maxPending = 0;
+    const scheduler = new Scheduler({
+      clock,
+      timers: time,
+      logger: silentLogger(),
+      spreadMs: 0,
+      onFire: (_key, fire) => {
+        fired.push(fire);
+        maxPending = Math.max(maxPending, time.pendingTimers);
+      },
+    });
+    for (let i = 0; i < 200; i++) scheduler.upsert(`ns/k${i}`, perMinute);
+    scheduler.start();
+    const armedBefore = time.armed;
+    time.advance(MINUTE);
+    expect(fired).toHaveLength(200);
+    expect(fired.every((f) => f.nominalAt === T0 + MINUTE && f.missed === 0)).toBe(true);
+    // 200 fires at about 1 ms each, in slices of DISPATCH_SLICE_MS: several wakes, one timer at a time.
+    expect(time.armed - armedBefore).toBeGreaterThan(200 / DISPATCH_SLICE_MS);
+    expect(maxPending).toBe(0);
+    expect(time.pendingTimers).toBe(1);
   });
 
   it('re-arms earlier when an earlier key is added', () => {

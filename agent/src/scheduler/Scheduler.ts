@@ -73,6 +73,9 @@ const systemTimers: Timers = {
   },
 };
 
+/** Longest run of fires (wall ms) in one timer callback before yielding to the event loop. */
+export const DISPATCH_SLICE_MS = 20;
+
 /** Node clamps larger delays to 1 ms, so never ask for more than this. */
 const MAX_TIMER_DELAY_MS = 2_147_483_647;
 
@@ -297,7 +300,7 @@ export class Scheduler {
 
   /** Fires every key whose scheduledAt has come, re-planning each before its handler runs. */
   private dispatchDue(): void {
-    this.observeNow();
+    const sliceStart = this.observeNow();
     while (this.started) {
       const slot = this.heap.peek();
       if (slot < 0) return;
@@ -306,6 +309,9 @@ export class Scheduler {
       // that came due while it ran.
       const now = this.clock.now();
       if (scheduledAt > now) return;
+      // Yield after a slice so that a burst (100k keys due at once, or a long clock jump)
+      // never blocks the event loop for long; the timer is re-armed at once for the rest.
+      if (now - sliceStart >= DISPATCH_SLICE_MS) return;
       const nominalAt = this.nominals[slot]!;
       const missed = this.advance(slot, nominalAt, now);
       const key = this.keys[slot]!;
