@@ -78,6 +78,7 @@ describe.skipIf(unavailable !== undefined)('LocalRuntime with podman', () => {
       content:
         'state: healthy\ndetails:\n  object: default/db1\n  kind: Database\n  target: tcp://db1.default.svc:3306\n  passwordLength: 9\n  inputReadOnly: yes\n  user: 0\n',
     });
+    await rt.close();
     expect(readdirSync(workDir)).toEqual([]);
   });
 

@@ -245,6 +245,7 @@ describe('LocalRuntime: reading health-status.yaml safely', () => {
     const out = await rt.run(runRequest(def));
     expect(out.containers[0]!.exitCode).toBe(0);
     expect(out.output).toEqual({ kind: 'refused', message: 'the output directory was replaced by a symbolic link; vigil does not follow links' });
+    await rt.close();
     expect(readFileSync(join(outside, 'health-status.yaml'), 'utf8')).toBe('state: healthy\n');
     expect(readdirSync(workDir)).toEqual([]);
   });
@@ -330,18 +331,21 @@ describe('LocalRuntime: secrets and run directories', () => {
     );
   });
 
-  it('removes the run directory by default', async () => {
+  it('removes the run directory in the background, and close() waits for it', async () => {
     const { rt, workDir } = runtime();
     await rt.run(runRequest(checkDefinition([shell('check', `${HEALTHY}; echo x > "$KRATIX_METADATA_DIR/m"; mkdir -p "$HOME/.cache/deep"`)])));
     await rt.run(runRequest(checkDefinition([shell('check', 'exit 1')])));
+    await rt.close();
     expect(readdirSync(workDir)).toEqual([]);
   });
 
   it('keeps the directory of a failed run with keepRunDirs: failed', async () => {
     const { rt, workDir } = runtime({ keepRunDirs: 'failed' });
     await rt.run(runRequest(checkDefinition([shell('check', HEALTHY)])));
+    await rt.close();
     expect(readdirSync(workDir)).toEqual([]);
     await rt.run(runRequest(checkDefinition([shell('check', 'echo partial > "$KRATIX_OUTPUT_DIR/notes"; exit 2')])));
+    await rt.close();
     const kept = readdirSync(workDir);
     expect(kept).toHaveLength(1);
     expect(readFileSync(join(workDir, kept[0]!, 'output', 'notes'), 'utf8')).toBe('partial\n');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,16 +9,27 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe('run directories', () => {
+describe('prepareWorkDir', () => {
   it('creates the work directory privately and returns its canonical path', () => {
-    const link = join(scratch, 'link');
     mkdirSync(join(scratch, 'real'));
-    symlinkSync(join(scratch, 'real'), link);
-    const work = prepareWorkDir(join(link, 'runs'));
+    symlinkSync(join(scratch, 'real'), join(scratch, 'link'));
+    const work = prepareWorkDir(join(scratch, 'link', 'runs'));
     expect(work).toBe(join(realpathSync(scratch), 'real', 'runs'));
     expect(statSync(work).mode & 0o777).toBe(0o700);
   });
 
+  it('refuses a work directory others could tamper with', () => {
+    const shared = join(scratch, 'shared');
+    mkdirSync(shared, { mode: 0o777 });
+    chmodSync(shared, 0o777);
+    expect(() => prepareWorkDir(shared)).toThrow(`workDir: ${shared} is writable by group or others (mode 777)`);
+    mkdirSync(join(scratch, 'target'));
+    symlinkSync(join(scratch, 'target'), join(scratch, 'planted'));
+    expect(() => prepareWorkDir(join(scratch, 'planted'))).toThrow('is not a directory (a symbolic link is not accepted)');
+  });
+});
+
+describe('run directories', () => {
   it('lays out a private run directory with the input written', () => {
     const work = prepareWorkDir(join(scratch, 'layout'));
     const dir = createRunDir(work, 'kind: X\n');
@@ -39,9 +50,7 @@ describe('run directories', () => {
     const work = prepareWorkDir(join(scratch, 'remove'));
     const precious = join(scratch, 'precious');
     mkdirSync(precious);
-    writeFileSync(join(precious, 'keep'), 'keep');
-    writeFileSync(join(precious, 'object.yaml'), 'not the run input');
-    writeFileSync(join(precious, 'health-status.yaml'), 'not the run output');
+    for (const name of ['keep', 'object.yaml', 'health-status.yaml']) writeFileSync(join(precious, name), 'not the run’s');
     const dir = createRunDir(work, undefined);
     mkdirSync(join(dir.tmp, 'a', 'b'), { recursive: true });
     writeFileSync(join(dir.root, 'stray'), '');

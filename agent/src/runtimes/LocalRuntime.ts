@@ -4,6 +4,8 @@
  * ends the run), each as a process (image mapping or a local command) or in a container
  * engine, all sharing one private run directory. It returns what happened, including the
  * raw health-status.yaml; mapping that to a state is the core result mapper's job.
+ * A run directory is removed on the event loop's next turn after the outcome is known;
+ * close() waits for pending removals.
  */
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -80,6 +82,8 @@ export class LocalRuntime implements CheckRuntime {
   private readonly maxOutputFileBytes: number;
   private readonly facts = new WeakMap<HealthDefinition, DefinitionFacts>();
   private readonly resolveContext: ResolveContext;
+  /** Run directories whose removal is scheduled. */
+  private readonly removals = new Set<Promise<void>>();
 
   constructor(options: LocalRuntimeOptions = {}) {
     this.logger = options.logger ?? silentLogger();
@@ -129,6 +133,11 @@ export class LocalRuntime implements CheckRuntime {
     return outcome;
   }
 
+  /** Waits until the directories of finished runs are removed. In-flight runs are the caller's to abort first. */
+  async close(): Promise<void> {
+    while (this.removals.size > 0) await Promise.all(this.removals);
+  }
+
   private async runContainers(request: RunRequest, dir: RunDirectory, cancel: RunCancellation, outcome: RunOutcome): Promise<void> {
     const facts = this.definitionFacts(request.definition);
     for (let index = 0; index < facts.containers.length && !cancel.reason; index++) {
@@ -174,7 +183,12 @@ export class LocalRuntime implements CheckRuntime {
     env: { env: Map<string, string>; command?: string[]; args?: string[] },
   ): Promise<({ kind: 'exited' } & Exited) | { kind: 'failed'; message: string; reason: 'StartFailed' }> {
     const { file, args } = processCommand(plan, env);
-    const processEnv: Record<string, string> = { ...this.baseProcessEnv, HOME: dir.tmp, TMPDIR: dir.tmp };
+    // Built key by key on a null-prototype object: an object spread followed by ~20 dynamic
+    // keys costs ~25 µs per run in V8, this ~2 µs.
+    const processEnv = Object.create(null) as Record<string, string>;
+    for (const name in this.baseProcessEnv) processEnv[name] = this.baseProcessEnv[name]!;
+    processEnv.HOME = dir.tmp;
+    processEnv.TMPDIR = dir.tmp;
     for (const [name, value] of env.env) processEnv[name] = value;
     const result = await runProcess({
       file,
@@ -250,11 +264,20 @@ export class LocalRuntime implements CheckRuntime {
       logger.info({ runDir: dir.root }, 'kept the run directory');
       return;
     }
-    try {
-      removeRunDir(dir, outcome.output.kind === 'present');
-    } catch (err) {
-      logger.warn({ runDir: dir.root, error: (err as Error).message }, 'could not remove the run directory');
-    }
+    // Removal is deferred to the next turn of the event loop: the outcome is delivered first
+    // and, when runs follow each other, the removal overlaps the next check's execution.
+    const removal = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        try {
+          removeRunDir(dir, outcome.output.kind === 'present');
+        } catch (err) {
+          logger.warn({ runDir: dir.root, error: (err as Error).message }, 'could not remove the run directory');
+        }
+        this.removals.delete(removal);
+        resolve();
+      });
+    });
+    this.removals.add(removal);
   }
 }
 

@@ -15,6 +15,7 @@ import type { RunDirectory } from './run-dir.js';
 export const DEFAULT_MAX_OUTPUT_FILE_BYTES = 1024 * 1024;
 
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const SYMLINK = `${HEALTH_STATUS_FILE} is a symbolic link; vigil does not follow links`;
 
 function refused(message: string): OutputFile {
   return { kind: 'refused', message };
@@ -22,21 +23,27 @@ function refused(message: string): OutputFile {
 
 /** Reads the status file of a run directory whose root is a canonical path. */
 export function readStatusFile(dir: RunDirectory, maxBytes: number = DEFAULT_MAX_OUTPUT_FILE_BYTES): OutputFile {
+  const file = join(dir.output, HEALTH_STATUS_FILE);
   try {
-    const stat = lstatSync(dir.output);
-    if (stat.isSymbolicLink()) return refused('the output directory was replaced by a symbolic link; vigil does not follow links');
-    if (!stat.isDirectory()) return refused('the output directory was replaced by something that is not a directory');
+    // Non-throwing lstats: most failing checks write no file, and a thrown ENOENT costs more
+    // than a system call. The open below still refuses links on its own.
+    const outputDir = lstatSync(dir.output, { throwIfNoEntry: false });
+    if (outputDir === undefined) return { kind: 'missing' };
+    if (outputDir.isSymbolicLink()) return refused('the output directory was replaced by a symbolic link; vigil does not follow links');
+    if (!outputDir.isDirectory()) return refused('the output directory was replaced by something that is not a directory');
+    const stat = lstatSync(file, { throwIfNoEntry: false });
+    if (stat === undefined) return { kind: 'missing' };
+    if (stat.isSymbolicLink()) return refused(SYMLINK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return refused(`cannot inspect the output directory: ${(err as Error).message}`);
+    return refused(`cannot inspect the output directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   let fd: number;
   try {
-    fd = openSync(join(dir.output, HEALTH_STATUS_FILE), OPEN_FLAGS);
+    fd = openSync(file, OPEN_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { kind: 'missing' };
-    if (code === 'ELOOP') return refused(`${HEALTH_STATUS_FILE} is a symbolic link; vigil does not follow links`);
+    if (code === 'ELOOP') return refused(SYMLINK);
     return refused(`cannot open ${HEALTH_STATUS_FILE}: ${code ?? (err as Error).message}`);
   }
   try {

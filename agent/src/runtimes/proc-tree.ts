@@ -9,10 +9,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** Signals a pid or a process group (negative pid), ignoring processes that are already gone. */
 export function signal(pid: number, sig: NodeJS.Signals): void {
+  // process.kill throws on ESRCH, the usual case once a check has exited; without a stack
+  // trace the throw costs ~3 µs instead of ~10 µs on the run's critical path.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(pid, sig);
   } catch {
     // ESRCH (already gone) or EPERM (not ours): nothing more can be done.
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

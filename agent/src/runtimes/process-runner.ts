@@ -67,18 +67,25 @@ export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     child.once('exit', (code, signal) => {
       spec.cancel.clear();
       killGroup(pid);
-      const finish = (): void => {
-        clearTimeout(grace);
+      const done = (): void => {
         child.stdout!.destroy();
         child.stderr!.destroy();
         resolve({ kind: 'exited', exitCode: code, signal, stdout: stdout.result(), stderr: stderr.result() });
       };
+      // Usually both pipes have already reached end-of-file (nothing else holds them).
+      if (child.stdout!.readableEnded && child.stderr!.readableEnded) {
+        done();
+        return;
+      }
       const grace = setTimeout(() => {
         spec.logger.warn({ pid }, 'a process started by the check left its process group and still holds its output pipes; killing it');
         killTree(pid, spec.marker);
-        finish();
+        done();
       }, PIPE_GRACE_MS);
-      child.once('close', finish);
+      child.once('close', () => {
+        clearTimeout(grace);
+        done();
+      });
     });
   });
 }

@@ -1,10 +1,11 @@
 /**
  * The private directory of one run: `input/object.yaml`, `output/`, `metadata/` and a
- * `tmp/` used as HOME and TMPDIR by processes. Created with few synchronous calls and
- * removed with rmdir on the expected layout first, falling back to a recursive removal
- * (which never follows symbolic links) when the check left more behind.
+ * `tmp/` used as HOME and TMPDIR by processes. Created and removed with a handful of
+ * synchronous calls (asynchronous ones cost more event-loop time each than a tmpfs
+ * mkdir); removal tries rmdir on the expected layout first and falls back to a recursive
+ * removal, which never follows symbolic links, when the check left more behind.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HEALTH_STATUS_FILE } from '../core/health-status.js';
 
@@ -18,27 +19,31 @@ export interface RunDirectory {
 
 export const OBJECT_FILE = 'object.yaml';
 
-/** Creates `workDir` (mode 0700) if needed and returns its canonical path. */
+/**
+ * Creates `workDir` (mode 0700) if needed and returns its canonical path. Refuses a
+ * directory another user could tamper with: in a shared /tmp, someone may have created
+ * it first (or put a symbolic link there).
+ */
 export function prepareWorkDir(workDir: string): string {
   mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(workDir);
+  if (!stat.isDirectory()) throw new Error(`workDir: ${workDir} is not a directory (a symbolic link is not accepted)`);
+  if (process.getuid && stat.uid !== process.getuid()) throw new Error(`workDir: ${workDir} belongs to another user (uid ${stat.uid})`);
+  if ((stat.mode & 0o022) !== 0) throw new Error(`workDir: ${workDir} is writable by group or others (mode ${(stat.mode & 0o777).toString(8)})`);
   return realpathSync(workDir);
 }
 
 /** A fresh run directory (mode 0700) under `workDir`, which must be canonical (see prepareWorkDir). */
 export function createRunDir(workDir: string, input: string | undefined): RunDirectory {
   const root = mkdtempSync(join(workDir, 'run-'));
-  const dir: RunDirectory = {
-    root,
-    input: join(root, 'input'),
-    output: join(root, 'output'),
-    metadata: join(root, 'metadata'),
-    tmp: join(root, 'tmp'),
-  };
+  const dir: RunDirectory = { root, input: join(root, 'input'), output: join(root, 'output'), metadata: join(root, 'metadata'), tmp: join(root, 'tmp') };
   mkdirSync(dir.input);
   mkdirSync(dir.output);
   mkdirSync(dir.metadata);
   mkdirSync(dir.tmp);
-  writeFileSync(join(dir.input, OBJECT_FILE), input ?? '');
+  const objectFile = join(dir.input, OBJECT_FILE);
+  if (input) writeFileSync(objectFile, input);
+  else closeSync(openSync(objectFile, 'w'));
   return dir;
 }
 
@@ -49,8 +54,8 @@ export function openForContainers(dir: RunDirectory): void {
 }
 
 /**
- * Removes the run directory. `statusFileSeen` says output/health-status.yaml was found,
- * so it can be unlinked directly. Throws only when even the recursive removal fails.
+ * Removes the run directory. `statusFileSeen` says output/health-status.yaml was found, so
+ * it can be unlinked directly. Throws only when even the recursive removal fails.
  */
 export function removeRunDir(dir: RunDirectory, statusFileSeen: boolean): void {
   // Unlinking through input/ or output/ is only safe while they are real directories: the
