@@ -196,7 +196,8 @@ export class LocalRuntime implements CheckRuntime {
       env: processEnv,
       cwd: dir.root,
       maxCaptureBytes: this.maxCaptureBytes,
-      marker: `VIGIL_RUN_ID=${request.runId}`,
+      // The container's env may have overridden VIGIL_RUN_ID; a value it chose is no proof of identity.
+      marker: processEnv.VIGIL_RUN_ID === request.runId ? `VIGIL_RUN_ID=${request.runId}` : undefined,
       cancel,
       logger: request.logger,
     });

@@ -57,7 +57,12 @@ function readOpened(fd: number, root: string, maxBytes: number): OutputFile {
   const stat = fstatSync(fd);
   if (!stat.isFile()) return refused(`${HEALTH_STATUS_FILE} is not a regular file`);
   if (stat.size > maxBytes) return refused(`${HEALTH_STATUS_FILE} is ${stat.size} bytes, over the limit of ${maxBytes} bytes`);
-  const where = readlinkSync(`/proc/self/fd/${fd}`);
+  let where: string;
+  try {
+    where = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch (err) {
+    return refused(`cannot verify where ${HEALTH_STATUS_FILE} is (/proc is required): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   if (!where.startsWith(`${root}/`)) return refused(`${HEALTH_STATUS_FILE} resolves outside the run directory; vigil does not follow links`);
   // The file may still be growing (a leaked writer): read at most one byte past the limit.
   const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);

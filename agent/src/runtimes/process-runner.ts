@@ -28,8 +28,11 @@ export interface ProcessSpec {
   env: Record<string, string>;
   cwd: string;
   maxCaptureBytes: number;
-  /** `NAME=value` present in the environment of the process and its descendants, to find escapees. */
-  marker: string;
+  /**
+   * `NAME=value` in the environment of the process and its descendants, unique to this run,
+   * to find escapees; undefined when there is none (then only parent links are followed).
+   */
+  marker: string | undefined;
   cancel: RunCancellation;
   logger: Logger;
 }
