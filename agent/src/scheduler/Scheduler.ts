@@ -102,8 +102,7 @@ export class Scheduler {
   private schedules: (Schedule | undefined)[] = [];
   private nominals = new Float64Array(1024);
   private offsets = new Int32Array(1024);
-  private suspended = new Uint8Array(1024);
-  /** Holds exactly the keys that have an upcoming fire, by scheduledAt. */
+  /** Holds exactly the keys that have an upcoming fire, by scheduledAt (a suspended key is not in it). */
   private readonly heap = new IndexedMinHeap(1024);
 
   private started = false;
@@ -165,7 +164,6 @@ export class Scheduler {
     const offset = this.offsetFor(key, schedule);
     this.schedules[slot] = schedule;
     this.offsets[slot] = offset;
-    this.suspended[slot] = suspend ? 1 : 0;
     if (suspend) {
       this.heap.delete(slot);
     } else {
@@ -218,9 +216,6 @@ export class Scheduler {
     const offsets = new Int32Array(capacity);
     offsets.set(this.offsets);
     this.offsets = offsets;
-    const suspended = new Uint8Array(capacity);
-    suspended.set(this.suspended);
-    this.suspended = suspended;
   }
 
   /** Puts `slot` in the heap at its first slot due after `now`, or out of it if there is none. */
