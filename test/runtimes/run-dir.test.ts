@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRunDir, openForContainers, prepareWorkDir, removeRunDir } from '../../agent/src/runtimes/run-dir.js';
+import { createRunDir, defaultWorkDir, openForContainers, prepareWorkDir, removeRunDir } from '../../agent/src/runtimes/run-dir.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'vigil-run-dir-'));
 afterAll(() => {
@@ -62,5 +62,19 @@ describe('run directories', () => {
     removeRunDir(dir, true);
     expect(existsSync(dir.root)).toBe(false);
     expect(readdirSync(precious).sort()).toEqual(['health-status.yaml', 'keep', 'object.yaml']);
+  });
+});
+
+describe('defaultWorkDir', () => {
+  it('prefers $XDG_RUNTIME_DIR, then /dev/shm (memory-backed), then the temp dir, with per-user names', () => {
+    const xdg = mkdtempSync(join(tmpdir(), 'vigil-xdg-'));
+    try {
+      expect(defaultWorkDir({ XDG_RUNTIME_DIR: xdg })).toBe(join(xdg, 'vigil-runs'));
+      const uid = process.getuid!();
+      const fallback = defaultWorkDir({ XDG_RUNTIME_DIR: join(xdg, 'missing') });
+      expect([join('/dev/shm', `vigil-runs-${uid}`), join(tmpdir(), `vigil-runs-${uid}`)]).toContain(fallback);
+    } finally {
+      rmSync(xdg, { recursive: true, force: true });
+    }
   });
 });

@@ -7,8 +7,7 @@
  * A run directory is removed on the event loop's next turn after the outcome is known;
  * close() waits for pending removals.
  */
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { CheckRuntime, Clock, ContainerOutcome, RunOutcome, RunRequest } from '../core/interfaces.js';
@@ -24,7 +23,7 @@ import { directoryKeyStore } from './key-files.js';
 import { DEFAULT_MAX_OUTPUT_FILE_BYTES, readStatusFile } from './output-file.js';
 import { runProcess, type Exited } from './process-runner.js';
 import { findExecutable, processCommand, resolveContainer, type ContainerPlan, type ProcessPlan, type ResolveContext } from './resolve.js';
-import { createRunDir, openForContainers, prepareWorkDir, removeRunDir, type RunDirectory } from './run-dir.js';
+import { createRunDir, defaultWorkDir, openForContainers, prepareWorkDir, removeRunDir, type RunDirectory } from './run-dir.js';
 
 /** When a run directory survives its run. */
 export type KeepRunDirs = 'never' | 'failed' | 'always';
@@ -32,7 +31,7 @@ export type KeepRunDirs = 'never' | 'failed' | 'always';
 export interface LocalRuntimeOptions {
   logger?: Logger;
   clock?: Clock;
-  /** Parent of the run directories; default `<os.tmpdir()>/vigil-runs`. */
+  /** Parent of the run directories; default: see defaultWorkDir() (memory-backed when available). */
   workDir?: string;
   /** Default `never`; `failed` keeps the directory of any run that did not end with exit 0 and a status file. */
   keepRunDirs?: KeepRunDirs;
@@ -88,7 +87,7 @@ export class LocalRuntime implements CheckRuntime {
   constructor(options: LocalRuntimeOptions = {}) {
     this.logger = options.logger ?? silentLogger();
     this.clock = options.clock ?? systemClock;
-    this.workDirOption = options.workDir ?? join(tmpdir(), 'vigil-runs');
+    this.workDirOption = options.workDir ?? defaultWorkDir();
     this.keepRunDirs = options.keepRunDirs ?? 'never';
     this.images = new ImageTable(validateImageMappings(options.images ?? []), builtinImageMappings());
     this.engineOption = options.containerEngine ?? 'auto';
