@@ -3,29 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { vigil } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
-import { parseYamlDocument } from '../../agent/src/core/yaml.js';
-import type { HealthRecord } from '../../agent/src/core/model.js';
+import { parseYamlDocument, toYaml } from '../../agent/src/core/yaml.js';
+import type { HealthDefinitionSpec, HealthRecord } from '../../agent/src/core/model.js';
+import { checkDefinition, shell } from '../support/check-definition.js';
 
-function shellDefinition(name: string, script: string, extra = ''): string {
-  return [
-    'apiVersion: platform.kratix.io/v1alpha1',
-    'kind: HealthDefinition',
-    `metadata: {name: ${name}}`,
-    'spec:',
-    '  promiseRef: {name: demo}',
-    '  resourceRef: {name: thing, namespace: default}',
-    '  schedule: "@hourly"',
-    ...(extra ? [extra] : []),
-    '  input: "kind: Thing\\n"',
-    '  workflow:',
-    '    apiVersion: platform.kratix.io/v1alpha1',
-    '    kind: Pipeline',
-    '    metadata: {name: healthcheck}',
-    '    spec:',
-    '      containers:',
-    `      - {name: check, image: busybox, command: [sh, -c, ${JSON.stringify(script)}]}`,
-    '',
-  ].join('\n');
+function shellDefinition(name: string, script: string, spec: Partial<HealthDefinitionSpec> = {}): string {
+  const definition = checkDefinition([shell('check', script)], { promiseRef: { name: 'demo' }, resourceRef: { name: 'thing', namespace: 'default' }, input: 'kind: Thing\n', ...spec }, name);
+  return toYaml(definition);
 }
 
 const write = (state: string) => `printf 'state: ${state}\\ndetails:\\n  input: "%s"\\n' "$(cat $KRATIX_INPUT_DIR/object.yaml)" > $KRATIX_OUTPUT_DIR/health-status.yaml`;
@@ -60,7 +44,7 @@ describe('vigil run', () => {
 
   it('honours Nagios exit-code mode and --timeout', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'n.yaml'), shellDefinition('nagios', 'echo "LOAD WARNING - load 7.1 | load=7.1;5;10"; exit 1', '  exitCodeMode: Nagios'));
+    writeFileSync(join(dir, 'n.yaml'), shellDefinition('nagios', 'echo "LOAD WARNING - load 7.1 | load=7.1;5;10"; exit 1', { exitCodeMode: 'Nagios' }));
     const n = await vigil(['run', join(dir, 'n.yaml')]);
     expect(n.code).toBe(1);
     expect((parseYamlDocument(n.stdout) as HealthRecord).data.details).toEqual({ exitCode: 1, message: 'LOAD WARNING - load 7.1', perfdata: [{ label: 'load', value: 7.1, warn: '5', crit: '10' }] });
@@ -78,7 +62,7 @@ describe('vigil run', () => {
     expect(many.stderr).toContain('holds 2 definitions (a, b); choose one with --name');
     const one = await vigil(['run', join(dir, 'two.yaml'), '--name', 'b']);
     expect(one.code).toBe(1);
-    writeFileSync(join(dir, 'bad.yaml'), shellDefinition('bad', 'true').replace('"@hourly"', '"61 * * * *"'));
+    writeFileSync(join(dir, 'bad.yaml'), shellDefinition('bad', 'true', { schedule: '61 * * * *' }));
     const bad = await vigil(['run', join(dir, 'bad.yaml')]);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/default\/bad: spec\.schedule: .*61/);

@@ -7,32 +7,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../support/cli.js';
 import { tempDir, waitFor } from '../support/tmp.js';
-import { parseYamlDocument } from '../../agent/src/core/yaml.js';
-import type { HealthRecord } from '../../agent/src/core/model.js';
+import { parseYamlDocument, toYaml } from '../../agent/src/core/yaml.js';
+import type { Container, HealthDefinitionSpec, HealthRecord } from '../../agent/src/core/model.js';
+import { checkDefinition, shell } from '../support/check-definition.js';
 
-function definition(name: string, containers: string, extra: string[] = []): string {
-  return [
-    'apiVersion: platform.kratix.io/v1alpha1',
-    'kind: HealthDefinition',
-    `metadata: {name: ${name}, namespace: team-a}`,
-    'spec:',
-    '  promiseRef: {name: demo}',
-    `  resourceRef: {name: ${name}, namespace: team-a}`,
-    '  schedule: "* * * * *"',
-    ...extra,
-    '  workflow:',
-    '    apiVersion: platform.kratix.io/v1alpha1',
-    '    kind: Pipeline',
-    '    metadata: {name: healthcheck}',
-    '    spec:',
-    '      containers:',
-    containers,
-    '',
-  ].join('\n');
+function definition(name: string, containers: Container[], spec: Partial<HealthDefinitionSpec> = {}): string {
+  return toYaml(checkDefinition(containers, { promiseRef: { name: 'demo' }, resourceRef: { name, namespace: 'team-a' }, schedule: '* * * * *', ...spec }, name, 'team-a'));
 }
 
-const shell = (script: string) => `      - {name: check, image: busybox, command: [sh, -c, ${JSON.stringify(script)}]}`;
-const writes = (state: string) => shell(`echo "state: ${state}" > "$KRATIX_OUTPUT_DIR/health-status.yaml"`);
+const check = (script: string): Container[] => [shell('check', script)];
+const writes = (state: string) => check(`echo "state: ${state}" > "$KRATIX_OUTPUT_DIR/health-status.yaml"`);
 
 const agents: AgentProcess[] = [];
 afterEach(async () => {
@@ -64,13 +48,11 @@ describe('vigil agent, end to end', () => {
     const t = setup();
     writeFileSync(join(t.defs, 'healthy.yaml'), definition('healthy', writes('healthy')));
     writeFileSync(join(t.defs, 'degraded.yaml'), definition('degraded', writes('degraded')));
-    writeFileSync(join(t.defs, 'broken-check.yaml'), definition('broken-check', shell('echo boom >&2; exit 1')));
+    writeFileSync(join(t.defs, 'broken-check.yaml'), definition('broken-check', check('echo boom >&2; exit 1')));
     writeFileSync(join(t.defs, 'self-http.yaml'), definition('self-http', [
-      '      - name: http',
-      '        image: ghcr.io/vigil-health/check-http:v0.1.0',
-      '        env: [{name: HTTP_CHECK_URL, value: "$(VIGIL_AGENT_URL)/healthz"}]',
-    ].join('\n')));
-    writeFileSync(join(t.defs, 'invalid.yaml'), definition('invalid', writes('healthy'), ['  timeZone: Mars/Olympus']));
+      { name: 'http', image: 'ghcr.io/vigil-health/check-http:v0.1.0', env: [{ name: 'HTTP_CHECK_URL', value: '$(VIGIL_AGENT_URL)/healthz' }] },
+    ]));
+    writeFileSync(join(t.defs, 'invalid.yaml'), definition('invalid', writes('healthy'), { timeZone: 'Mars/Olympus' }));
     writeFileSync(join(t.defs, 'garbage.yaml'), ': : : [');
     const agent = t.start();
     const url = await agent.url();
@@ -126,7 +108,7 @@ describe('vigil agent, end to end', () => {
 
   it('drains a running check on SIGTERM, writes its record and exits 0', async () => {
     const t = setup();
-    writeFileSync(join(t.defs, 'slow.yaml'), definition('slow', shell('sleep 2; echo "state: healthy" > "$KRATIX_OUTPUT_DIR/health-status.yaml"')));
+    writeFileSync(join(t.defs, 'slow.yaml'), definition('slow', check('sleep 2; echo "state: healthy" > "$KRATIX_OUTPUT_DIR/health-status.yaml"')));
     const agent = t.start();
     await agent.waitForLine((l) => l.msg === 'agent ready', 'ready');
     await new Promise((r) => setTimeout(r, 300));

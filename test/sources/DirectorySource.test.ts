@@ -5,27 +5,15 @@ import { DirectorySource } from '../../agent/src/sources/DirectorySource.js';
 import { getDefinitionValidator } from '../../agent/src/crds.js';
 import type { SourceEvent, SourceProblem } from '../../agent/src/core/interfaces.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
+import { toYaml } from '../../agent/src/core/yaml.js';
+import type { HealthDefinition } from '../../agent/src/core/model.js';
+import { checkDefinition, shell } from '../support/check-definition.js';
 import { tempDir, waitFor } from '../support/tmp.js';
 
 function hd(name: string, schedule = '*/5 * * * *', namespace?: string): string {
-  return [
-    'apiVersion: platform.kratix.io/v1alpha1',
-    'kind: HealthDefinition',
-    'metadata:',
-    `  name: ${name}`,
-    ...(namespace ? [`  namespace: ${namespace}`] : []),
-    'spec:',
-    '  promiseRef: {name: demo}',
-    `  schedule: "${schedule}"`,
-    '  workflow:',
-    '    apiVersion: platform.kratix.io/v1alpha1',
-    '    kind: Pipeline',
-    '    metadata: {name: healthcheck}',
-    '    spec:',
-    '      containers:',
-    '      - {name: check, image: busybox, command: ["true"]}',
-    '',
-  ].join('\n');
+  const definition: Partial<HealthDefinition> = checkDefinition([shell('check', 'true')], { promiseRef: { name: 'demo' }, schedule }, name, namespace);
+  if (namespace === undefined) delete (definition.metadata as { namespace?: string }).namespace;
+  return toYaml(definition);
 }
 
 const sources: DirectorySource[] = [];
@@ -81,14 +69,16 @@ describe('DirectorySource', () => {
   it('reports an invalid file and keeps every valid definition, in the same file and in others', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'good.yaml'), hd('good'));
-    writeFileSync(join(dir, 'mixed.yaml'), `${hd('fine')}---\n${hd('bad', '@every 5m')}---\nkind: HealthDefinition\napiVersion: platform.kratix.io/v1alpha1\nspec: {}\n---\nnot: [valid\n`);
+    const mixed = `${hd('fine')}---\n${hd('bad', '@every 5m')}---\nkind: HealthDefinition\napiVersion: platform.kratix.io/v1alpha1\nspec: {}\n---\nnot: [valid\n`;
+    writeFileSync(join(dir, 'mixed.yaml'), mixed);
+    const markers = mixed.split('\n').flatMap((line, i) => (line === '---' ? [i + 1] : []));
     writeFileSync(join(dir, 'broken.yaml'), '{{{{ not yaml');
     const { events, ready } = start([dir], { watch: false });
     await ready;
     expect(summary(events).filter((e) => e.startsWith('upsert')).sort()).toEqual(['upsert default/fine */5 * * * *', 'upsert default/good */5 * * * *']);
     const problems = events.filter((e): e is Extract<SourceEvent, { type: 'problems' }> => e.type === 'problems');
     const byFile: Record<string, SourceProblem[]> = Object.fromEntries(problems.map((p) => [p.origin.split('/').pop()!, p.problems]));
-    expect(byFile['mixed.yaml']!.map((p) => p.object)).toEqual(['default/bad', 'document 3 (line 30)', 'document 4 (line 34)']);
+    expect(byFile['mixed.yaml']!.map((p) => p.object)).toEqual(['default/bad', `document 3 (line ${markers[1]!})`, `document 4 (line ${markers[2]!})`]);
     expect(byFile['mixed.yaml']![0]!.issues[0]).toMatchObject({ path: 'spec.schedule', message: expect.stringContaining('"@every 5m" is not supported') });
     expect(byFile['broken.yaml']).toHaveLength(1);
   });

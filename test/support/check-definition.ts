@@ -4,12 +4,12 @@ import type { RunRequest } from '../../agent/src/core/interfaces.js';
 import type { Container, HealthDefinition, HealthDefinitionSpec } from '../../agent/src/core/model.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
 
-/** A definition `default/<name>` whose workflow runs `containers`. */
-export function checkDefinition(containers: Container[], spec: Partial<HealthDefinitionSpec> = {}, name = 'web-check'): HealthDefinition {
+/** A definition `<namespace>/<name>` whose workflow runs `containers`. */
+export function checkDefinition(containers: Container[], spec: Partial<HealthDefinitionSpec> = {}, name = 'web-check', namespace = 'default'): HealthDefinition {
   return {
     apiVersion: 'platform.kratix.io/v1alpha1',
     kind: 'HealthDefinition',
-    metadata: { name, namespace: 'default' },
+    metadata: { name, namespace },
     spec: {
       promiseRef: { name: 'web' },
       schedule: '@hourly',
