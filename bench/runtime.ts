@@ -10,9 +10,10 @@
  *
  * Variants: `/bin/true`, and `sh -c` writing health-status.yaml into $KRATIX_OUTPUT_DIR
  * (the bare spawn gets a fixed, pre-created output directory on the same file system).
- * Each is measured with the default work directory (under os.tmpdir()) and, when
- * /dev/shm exists, with a work directory on tmpfs: creating and removing a run's five
- * directories is the largest cost after the spawn and depends on the file system.
+ * Each is measured with the default work directory (memory-backed when the machine has
+ * one, see defaultWorkDir) and, for comparison, in the system temp directory: creating and
+ * removing a run's five directories is the largest cost after the spawn and depends on the
+ * file system.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ import type { Container, HealthDefinition } from '../agent/src/core/model.js';
 import { silentLogger } from '../agent/src/logging/logger.js';
 import { packageRoot } from '../agent/src/paths.js';
 import { LocalRuntime } from '../agent/src/runtimes/LocalRuntime.js';
-import { createRunDir, prepareWorkDir, removeRunDir } from '../agent/src/runtimes/run-dir.js';
+import { createRunDir, defaultWorkDir, prepareWorkDir, removeRunDir } from '../agent/src/runtimes/run-dir.js';
 import { markdownTable, replaceSection, textTable } from './support/markdown.js';
 import { median, percentile } from './support/stats.js';
 
@@ -49,8 +50,9 @@ interface Location {
 }
 
 function locations(): Location[] {
-  const list: Location[] = [{ name: `default (${join(tmpdir(), 'vigil-runs')})` }];
-  if (existsSync('/dev/shm')) list.push({ name: '/dev/shm/vigil-bench (tmpfs)', workDir: '/dev/shm/vigil-bench' });
+  const list: Location[] = [{ name: `default (${defaultWorkDir()})` }];
+  const disk = join(tmpdir(), 'vigil-bench');
+  if (!defaultWorkDir().startsWith(tmpdir())) list.push({ name: `${disk} (system temp dir)`, workDir: disk });
   return list;
 }
 
@@ -115,7 +117,7 @@ async function measure(location: Location, variant: Variant, concurrency: number
   const runtime = new LocalRuntime({ logger: silentLogger(), containerEngine: 'none', ...(location.workDir ? { workDir: location.workDir } : {}) });
   const def = definition(variant.command);
   const logger = silentLogger();
-  const parent = location.workDir ?? tmpdir();
+  const parent = location.workDir ?? defaultWorkDir();
   mkdirSync(parent, { recursive: true, mode: 0o700 });
   const bareOut = mkdtempSync(join(parent, 'bare-'));
   const bareEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', KRATIX_OUTPUT_DIR: bareOut };
@@ -175,7 +177,7 @@ async function measure(location: Location, variant: Variant, concurrency: number
 
 /** Median µs to create and remove one run directory (synchronously) in `location`. */
 function runDirCost(location: Location): number {
-  const workDir = prepareWorkDir(location.workDir ?? join(tmpdir(), 'vigil-runs'));
+  const workDir = prepareWorkDir(location.workDir ?? defaultWorkDir());
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
     const start = performance.now();
@@ -294,7 +296,8 @@ async function parent(): Promise<void> {
     ...verdicts.map((v) => `- ${v}.`),
     '',
     'A run creates five directories and one file and removes them again: that file system work, which depends',
-    'on where `workDir` is, is most of the cost on top of the spawn (see ADR 0005 on choosing a tmpfs).',
+    'on where `workDir` is, is most of the cost on top of the spawn. That is why the default work directory is',
+    'memory-backed ($XDG_RUNTIME_DIR or /dev/shm) when the machine has one (ADR 0005).',
   ].join('\n');
   const file = join(packageRoot(), 'docs', 'benchmarks.md');
   writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'Runtime', body));
