@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nestingDepth, parseYamlDocument, parseYamlDocuments, toYaml, YamlError } from '../../agent/src/core/yaml.js';
 
@@ -62,5 +63,28 @@ describe('hardened YAML parsing', () => {
   it('writes YAML without folding long lines', () => {
     const long = 'x'.repeat(300);
     expect(toYaml({ a: long })).toBe(`a: ${long}\n`);
+  });
+});
+
+describe('the fast path (js-yaml) and the exact path (yaml) agree', () => {
+  const examples = readdirSync('examples/definitions').map((f) => readFileSync(`examples/definitions/${f}`, 'utf8'));
+  const samples = [
+    ...examples,
+    examples.join('---\n'),
+    '# leading comment\n---\na: 1\n---\nb: [1, 2, {c: d}]\n---\n',
+    'a: 1\n---\n---\nb: 2\n',
+    '--- {a: 1}\n--- [1, 2]\n',
+    'yes: no\noctal: 0o14\nhex: 0x1F\nnull: ~\ndate: 2024-01-01\nfloat: .inf\nkey with spaces: "quoted: *not an alias"\n',
+    'schedule: "*/5 * * * *"\nscript: |\n  echo "*"\n  ls * \n',
+    'nested:\n  - a: {b: [c, {d: e}]}\n  - "x"\n',
+  ];
+
+  it.each(samples.map((s, i) => [i, s] as const))('sample %i', (_i, text) => {
+    expect(parseYamlDocuments(text)).toEqual(parseYamlDocuments(text, {}, { fastPath: false }));
+  });
+
+  it('sends texts with aliases and broken texts through the exact path, with positions', () => {
+    expect(parseYamlDocuments('a: &x {b: 1}\nc: *x\n')[0]!.value).toEqual({ a: { b: 1 }, c: { b: 1 } });
+    expect(parseYamlDocuments('a: 1\n---\nb: [\n---\nc: 3\n').map((d) => d.error ?? 'ok')).toEqual(['ok', expect.stringMatching(/^invalid YAML \(line \d+, column \d+\)/), 'ok']);
   });
 });

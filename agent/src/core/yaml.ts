@@ -3,7 +3,14 @@
  * config) goes through here: the size is checked before parsing, alias expansion is
  * capped (billion-laughs), nesting depth and document count are bounded, duplicate keys
  * are errors. Pure: works on strings.
+ *
+ * Two parsers, one behaviour: `js-yaml` (about 8x faster, which matters for directories of
+ * thousands of definitions) takes texts without aliases that parse cleanly; everything else
+ * (aliases, any error, an unusual document layout) goes through `yaml`, which enforces the
+ * alias limit and reports errors per document with their positions. Both use the YAML 1.2
+ * core schema and reject duplicate keys.
  */
+import jsyaml from 'js-yaml';
 import { parseAllDocuments, stringify } from 'yaml';
 
 export interface YamlLimits {
@@ -45,15 +52,17 @@ export class YamlError extends Error {
  * throw YamlError; a broken document yields an entry with `error` and the others survive.
  * Empty documents (e.g. a trailing `---`) are dropped.
  */
-export function parseYamlDocuments(text: string, limits: Partial<YamlLimits> = {}): YamlDocument[] {
+export function parseYamlDocuments(text: string, limits: Partial<YamlLimits> = {}, options: { fastPath?: boolean } = {}): YamlDocument[] {
   const l = { ...DEFAULT_YAML_LIMITS, ...limits };
   const size = Buffer.byteLength(text, 'utf8');
   if (size > l.maxBytes) throw new YamlError(`document is ${size} bytes, over the limit of ${l.maxBytes} bytes`);
   const flow = maxBracketDepth(text, Math.max(256, 4 * l.maxDepth));
   if (flow !== undefined) throw new YamlError(`flow collections nested deeper than ${flow} levels`);
+  const fast = options.fastPath === false ? undefined : parseWithoutAliases(text, l);
+  if (fast) return fast;
   let docs;
   try {
-    docs = parseAllDocuments(text, { uniqueKeys: true, strict: true, prettyErrors: false, keepSourceTokens: false });
+    docs = parseAllDocuments(text, { uniqueKeys: true, strict: true, prettyErrors: true, keepSourceTokens: false });
   } catch (err) {
     throw new YamlError(describeParseFailure(err));
   }
@@ -66,7 +75,7 @@ export function parseYamlDocuments(text: string, limits: Partial<YamlLimits> = {
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
       const at = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
-      out.push({ index, line, error: `invalid YAML${at}: ${firstLine(first.message)}` });
+      out.push({ index, line, error: `invalid YAML${at}: ${firstLine(first.message).replace(/ at line \d+, column \d+:?$/, '')}` });
       return;
     }
     try {
@@ -85,6 +94,45 @@ export function parseYamlDocuments(text: string, limits: Partial<YamlLimits> = {
   return out;
 }
 
+/** `*name` where an alias can start (line start, after white space, `[`, `{` or `,`). */
+const ALIAS = /(?:^|[\s[{,])\*[^\s[\]{},"']/m;
+const DOCUMENT_START = /^---(?:[ \t].*)?$/;
+const CONTENT = /^[ \t]*[^\s#%]/;
+
+/** The fast path; undefined when the text must go through `yaml`. */
+function parseWithoutAliases(text: string, l: YamlLimits): YamlDocument[] | undefined {
+  if (ALIAS.test(text)) return undefined;
+  let values: unknown[];
+  try {
+    values = jsyaml.loadAll(text, undefined, { schema: jsyaml.CORE_SCHEMA });
+  } catch {
+    return undefined; // `yaml` reports the error with its position
+  }
+  const starts = documentStartLines(text);
+  if (starts.length !== values.length) return undefined;
+  if (values.length > l.maxDocuments) throw new YamlError(`${values.length} documents, over the limit of ${l.maxDocuments}`);
+  const out: YamlDocument[] = [];
+  values.forEach((value, index) => {
+    if (value === null || value === undefined) return;
+    const line = starts[index]!;
+    if (nestingDepth(value, l.maxDepth) > l.maxDepth) out.push({ index, line, error: `nesting deeper than the limit of ${l.maxDepth} levels` });
+    else out.push({ index, line, value });
+  });
+  return out;
+}
+
+/** 1-based first line of each document: a leading bare document's first content line, then each `---`. */
+function documentStartLines(text: string): number[] {
+  const lines = text.split('\n');
+  const starts: number[] = [];
+  let bare: number | undefined;
+  lines.forEach((line, i) => {
+    if (DOCUMENT_START.test(line)) starts.push(i + 1);
+    else if (starts.length === 0 && bare === undefined && CONTENT.test(line)) bare = i + 1;
+  });
+  return bare === undefined ? starts : [bare, ...starts];
+}
+
 /** Parses exactly one document (an empty text gives `undefined`); throws YamlError otherwise. */
 export function parseYamlDocument(text: string, limits: Partial<YamlLimits> = {}): unknown {
   const docs = parseYamlDocuments(text, { ...limits, maxDocuments: Math.max(1, limits.maxDocuments ?? 1) });
@@ -100,15 +148,20 @@ export function toYaml(value: unknown): string {
   return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, indentSeq: true });
 }
 
+/** Bounds the work on any one document, whatever references it shares. */
+const MAX_NODES = 1_000_000;
+
 /** Depth of nested objects/arrays, computed iteratively; stops counting past `limit`. */
 export function nestingDepth(value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
   let max = 0;
+  let visited = 0;
   const stack: [unknown, number][] = [[value, 1]];
   while (stack.length > 0) {
     const [v, d] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (d > max) max = d;
     if (max > limit) return max;
+    if (++visited > MAX_NODES) throw new YamlError(`more than ${MAX_NODES} mappings and sequences in one document`);
     for (const child of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
       if (child !== null && typeof child === 'object') stack.push([child, d + 1]);
     }
