@@ -6,6 +6,7 @@
  * definitions are unaffected, and a definition that was valid before keeps its last
  * accepted version until the file is fixed or deleted.
  */
+import { createHash } from 'node:crypto';
 import { watch, promises as fs, type FSWatcher, type Stats } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -36,6 +37,7 @@ export interface DirectorySourceOptions {
 
 interface Entry {
   definition: HealthDefinition;
+  /** Digest of the accepted definition: a change of content is a change of digest. */
   hash: string;
   warnings: Issue[];
 }
@@ -187,7 +189,7 @@ export class DirectorySource implements DefinitionSource {
     });
     if (contents.unreadable) return { stamp, entries: lastGood, problems: contents.problems };
     const entries = new Map<string, Entry>();
-    for (const a of contents.accepted) entries.set(a.key, { definition: a.definition, hash: JSON.stringify(a.definition), warnings: a.warnings });
+    for (const a of contents.accepted) entries.set(a.key, { definition: a.definition, hash: contentHash(a.definition), warnings: a.warnings });
     // Last known good: an identified object that is now invalid keeps its previous version.
     for (const p of contents.problems) {
       if (p.key === undefined || entries.has(p.key)) continue;
@@ -259,4 +261,9 @@ export class DirectorySource implements DefinitionSource {
       this.logger.error({ err, event: event.type }, 'definition event handler failed');
     }
   }
+}
+
+/** A short digest of a definition's content (the full JSON would double the memory held per definition). */
+function contentHash(definition: HealthDefinition): string {
+  return createHash('sha256').update(JSON.stringify(definition)).digest('base64url').slice(0, 22);
 }
