@@ -43,7 +43,6 @@ export type RunTrigger = 'schedule' | 'start' | 'manual';
 interface Job {
   trigger: RunTrigger;
   scheduledAt?: number;
-  done?: (summary: RunSummary | undefined) => void;
 }
 
 export interface RunSummary {
@@ -108,13 +107,15 @@ export class Agent implements StatusProvider {
   }
 
   async start(): Promise<void> {
+    let stored: HealthRecord[] = [];
     try {
-      for (const r of await this.options.store.list()) this.existingRecords.add(`${r.metadata.namespace}/${r.metadata.name}`);
+      stored = await this.options.store.list();
     } catch (err) {
       this.logger.error({ err: (err as Error).message, store: this.options.store.describe() }, 'cannot list the state store; continuing');
     }
+    for (const r of stored) this.existingRecords.add(refString(r.metadata));
     await this.options.source.start((event) => { this.onSourceEvent(event); });
-    await this.collectOrphans();
+    this.collectOrphans(stored);
     this.scheduler.start();
     this.ready = true;
     this.logger.info({ definitions: this.entries.size, invalidFiles: this.fileProblems.size, store: this.options.store.describe() }, 'agent ready');
@@ -137,15 +138,6 @@ export class Agent implements StatusProvider {
     this.delivery.close();
     await this.options.runtime.close?.();
     await this.options.store.close();
-  }
-
-  /** Runs a definition now (outside its schedule). Resolves with the run's summary, or undefined if it could not start. */
-  runNow(key: string): Promise<RunSummary | undefined> | undefined {
-    if (!this.entries.has(key)) return undefined;
-    return new Promise((resolve) => {
-      const status = this.queue.submit(key, { trigger: 'manual', done: resolve });
-      if (status === 'skipped') resolve(undefined);
-    });
   }
 
   // ------------------------------------------------------------------ source events
@@ -207,19 +199,13 @@ export class Agent implements StatusProvider {
   }
 
   /** Deletes records of this destination whose definition no longer exists (removed while the agent was down). */
-  private async collectOrphans(): Promise<void> {
-    let records: HealthRecord[];
-    try {
-      records = await this.options.store.list();
-    } catch {
-      return;
-    }
-    for (const r of records) {
+  private collectOrphans(stored: HealthRecord[]): void {
+    for (const r of stored) {
       if (r.metadata.labels?.[LABEL_DESTINATION] !== this.options.destination) continue;
       const owner = r.metadata.annotations?.[ANNOTATION_DEFINITION];
       if (owner === undefined || this.entries.has(owner)) continue;
-      this.logger.info({ record: `${r.metadata.namespace}/${r.metadata.name}`, definition: owner }, 'deleting the record of a definition that no longer exists');
-      this.existingRecords.delete(`${r.metadata.namespace}/${r.metadata.name}`);
+      this.logger.info({ record: refString(r.metadata), definition: owner }, 'deleting the record of a definition that no longer exists');
+      this.existingRecords.delete(refString(r.metadata));
       this.delivery.delete({ namespace: r.metadata.namespace, name: r.metadata.name });
     }
   }
@@ -239,10 +225,7 @@ export class Agent implements StatusProvider {
 
   private async execute(key: string, job: Job): Promise<void> {
     const entry = this.entries.get(key);
-    if (!entry) {
-      job.done?.(undefined);
-      return;
-    }
+    if (!entry) return;
     const definition = entry.definition;
     const runId = randomUUID();
     const log = this.logger.child({ definition: key, run: runId });
@@ -250,7 +233,6 @@ export class Agent implements StatusProvider {
     const startedAt = this.clock.now();
     entry.running = { runId, startedAt };
     log.debug({ trigger: job.trigger }, 'run started');
-    let summary: RunSummary | undefined;
     try {
       const outcome = await this.options.runtime.run({
         runId,
@@ -266,7 +248,7 @@ export class Agent implements StatusProvider {
         return;
       }
       const result = mapOutcome(outcome, { exitCodeMode: definition.spec.exitCodeMode ?? 'Error', timeoutSeconds });
-      summary = {
+      const summary: RunSummary = {
         runId,
         trigger: job.trigger,
         ...(job.scheduledAt !== undefined ? { scheduledAt: job.scheduledAt } : {}),
@@ -283,7 +265,6 @@ export class Agent implements StatusProvider {
     } finally {
       const current = this.entries.get(key);
       if (current) current.running = undefined;
-      job.done?.(summary);
     }
   }
 
