@@ -1,5 +1,5 @@
 /** `vigil agent`: the long-running local agent. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { loadConfig, parseListen, type ConfigOverrides } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
@@ -31,8 +31,8 @@ export function registerAgent(program: Command): void {
     .option('--destination <name>', 'destination name used in record names; env VIGIL_DESTINATION')
     .option('--concurrency <n>', 'maximum runs at once', integer)
     .option('--spread-seconds <n>', 'per-definition spread bound, 0 for exact cron times', integer)
-    .option('--run-on-start <policy>', 'missing | always | never')
-    .option('--log-level <level>', 'trace | debug | info | warn | error; env LOG_LEVEL')
+    .addOption(new Option('--run-on-start <policy>', 'run definitions once at start').choices(['missing', 'always', 'never']))
+    .addOption(new Option('--log-level <level>', 'log level; env LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .addHelpText('after', '\nSIGTERM or SIGINT drains running checks (up to shutdownGraceSeconds) and exits 0; a second signal exits at once.')
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);

@@ -1,5 +1,5 @@
 /** `vigil run <file>`: runs one definition now and prints its HealthRecord. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig, type AgentConfig } from '../../config/config.js';
@@ -37,10 +37,10 @@ export function registerRun(program: Command): void {
     .option('-n, --namespace <ns>', 'namespace assumed for definitions that set none', 'default')
     .option('-c, --config <file>', 'agent config file whose runtime section to use (image mappings, engine...)')
     .option('--destination <name>', 'destination name in the record name')
-    .option('-o, --output <format>', 'yaml | json', 'yaml')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .option('--timeout <seconds>', 'override the run time limit', integer)
     .option('-e, --env <NAME=VALUE>', 'extra environment offered to the containers (repeatable), e.g. VIGIL_AGENT_URL=http://127.0.0.1:7723', collect, [])
-    .option('--log-level <level>', 'log level on stderr', 'warn')
+    .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
     .addHelpText('after', '\nExit status: 0 healthy or ready, 1 degraded, 2 unhealthy, 3 unknown or invalid input (Nagios convention).')
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await run(file, flags);
