@@ -18,6 +18,7 @@ import { silentLogger } from '../agent/src/logging/logger.js';
 import { parseSchedule } from '../agent/src/core/schedule/index.js';
 import { Scheduler } from '../agent/src/scheduler/Scheduler.js';
 import { packageRoot } from '../agent/src/paths.js';
+import { argValue } from './support/args.js';
 import { markdownTable, replaceSection } from './support/markdown.js';
 import { median } from './support/stats.js';
 
@@ -31,11 +32,6 @@ interface Result {
   rssMb: number;
   heapMb: number;
   definitions: number;
-}
-
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
 /** One realistic definition, as a Promise pipeline would emit it. */

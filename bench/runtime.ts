@@ -27,6 +27,7 @@ import { silentLogger } from '../agent/src/logging/logger.js';
 import { packageRoot } from '../agent/src/paths.js';
 import { LocalRuntime } from '../agent/src/runtimes/LocalRuntime.js';
 import { createRunDir, defaultWorkDir, prepareWorkDir, removeRunDir } from '../agent/src/runtimes/run-dir.js';
+import { argValue } from './support/args.js';
 import { markdownTable, replaceSection, textTable } from './support/markdown.js';
 import { median, percentile } from './support/stats.js';
 
@@ -82,11 +83,6 @@ interface Measure {
   bareP90: number;
   runtimeMedian: number;
   runtimeP90: number;
-}
-
-function argValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
 // ------------------------------------------------------------------ child: one measurement

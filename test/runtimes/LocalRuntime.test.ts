@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunOutcome } from '../../agent/src/core/interfaces.js';
 import { LocalRuntime, type LocalRuntimeOptions } from '../../agent/src/runtimes/LocalRuntime.js';
 import { checkDefinition, runRequest, shell } from '../support/check-definition.js';
-import { isAlive, pidsIn, waitFor } from '../support/processes.js';
+import { isAlive, pidsIn } from '../support/processes.js';
+import { waitFor } from '../support/tmp.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'vigil-local-runtime-'));
 afterAll(() => {

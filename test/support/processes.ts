@@ -19,12 +19,3 @@ export function pidsIn(text: string): Record<string, number> {
   for (const match of text.matchAll(/^(\w+)=(\d+)$/gm)) pids[match[1]!] = Number(match[2]);
   return pids;
 }
-
-/** Polls `predicate` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
