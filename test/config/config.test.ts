@@ -10,6 +10,7 @@ describe('agent configuration', () => {
     expect(warnings).toEqual([]);
     expect(config).toMatchObject({
       destination: defaultDestination(),
+      dataDir: '/base/.vigil',
       definitions: { kind: 'directory', paths: ['/base/definitions'], namespace: 'default', watch: true, rescanIntervalSeconds: 30 },
       store: { kind: 'fs', root: '/base/state', fsync: true },
       scheduler: { spreadSeconds: 30, runOnStart: 'missing', defaultTimeZone: 'UTC' },

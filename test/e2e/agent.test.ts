@@ -32,7 +32,7 @@ function setup(): { defs: string; state: string; start: (extra?: string[]) => Ag
     defs,
     state,
     start: (extra = []) => {
-      const agent = new AgentProcess(['--definitions', defs, '--state-dir', state, '--listen', '127.0.0.1:0', '--destination', 'ci', '--run-on-start', 'always', '--spread-seconds', '0', ...extra]);
+      const agent = new AgentProcess(['--definitions', defs, '--state-dir', state, '--data-dir', join(root, 'data'), '--listen', '127.0.0.1:0', '--destination', 'ci', '--run-on-start', 'always', '--spread-seconds', '0', ...extra]);
       agents.push(agent);
       return agent;
     },
@@ -115,6 +115,29 @@ describe('vigil agent, end to end', () => {
     expect(t.record('slow')).toBeUndefined();
     expect(await agent.stop('SIGTERM')).toBe(0);
     expect(t.record('slow')?.data.state).toBe('healthy');
+  });
+
+  it('loses no record to a store outage: records wait in the outbox, across a SIGKILL, until the store is back', async () => {
+    const t = setup();
+    const data = join(t.defs, '..', 'data'); // the data dir setup() gives every agent
+    writeFileSync(join(t.defs, 'a.yaml'), definition('a', writes('degraded')));
+    writeFileSync(t.state, 'a file where the store wants a directory: every write fails');
+    const first = t.start();
+    const url = await first.url();
+    await waitFor(() => existsSync(join(data, 'outbox', 'team-a', 'a-ci.json')), 'the record in the outbox');
+    await first.waitForLine((l) => l.msg === 'state store write failed; will retry', 'a failed write');
+    const status = (await (await fetch(`${url}/api/v1/status`)).json()) as { store: { pending: number; lastError: { message: string } | null } };
+    expect(status.store.pending).toBe(1);
+    expect(status.store.lastError?.message).toMatch(/ENOTDIR|EEXIST|not a directory/);
+    expect(first.running).toBe(true);
+    await first.stop('SIGKILL');
+
+    rmSync(t.state);
+    const second = t.start(['--run-on-start', 'never']);
+    await waitFor(() => t.record('a') !== undefined, 'the record delivered from the outbox after the restart');
+    expect(t.record('a')!.data.state).toBe('degraded');
+    await second.waitForLine((l) => l.msg === 'resuming delivery of records left in the outbox', 'the resume log');
+    await waitFor(() => !existsSync(join(data, 'outbox', 'team-a', 'a-ci.json')), 'the outbox to empty');
   });
 
   it('refuses to start with an invalid config, naming the field', async () => {

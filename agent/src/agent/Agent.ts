@@ -19,6 +19,7 @@ import type { ReasonCode } from '../core/reasons.js';
 import { Scheduler, type Fire } from '../scheduler/Scheduler.js';
 import { RunQueue } from '../scheduler/RunQueue.js';
 import { RecordDelivery } from './RecordDelivery.js';
+import type { Outbox } from './Outbox.js';
 import { getRecordValidator } from '../crds.js';
 import type { StatusProvider } from '../server/server.js';
 
@@ -36,6 +37,8 @@ export interface AgentOptions {
   clock?: Clock;
   /** Runs kept per definition in the status history. Default 10. */
   historySize?: number;
+  /** Durable storage of records not yet delivered; without it they are kept in memory only. */
+  outbox?: Outbox;
 }
 
 export type RunTrigger = 'schedule' | 'start' | 'manual';
@@ -98,7 +101,7 @@ export class Agent implements StatusProvider {
       logger: this.logger,
       execute: (key, job) => this.execute(key, job),
     });
-    this.delivery = new RecordDelivery({ store: options.store, logger: this.logger });
+    this.delivery = new RecordDelivery({ store: options.store, logger: this.logger, ...(options.outbox ? { outbox: options.outbox } : {}) });
   }
 
   /** The URL checks can reach the agent at (VIGIL_AGENT_URL), once the server listens. */
@@ -107,6 +110,7 @@ export class Agent implements StatusProvider {
   }
 
   async start(): Promise<void> {
+    this.delivery.resume();
     let stored: HealthRecord[] = [];
     try {
       stored = await this.options.store.list();

@@ -20,6 +20,8 @@ export interface ImageMappingConfig {
 
 export interface AgentConfig {
   destination: string;
+  /** The agent's own state: `<dataDir>/outbox` holds records not yet delivered. */
+  dataDir: string;
   definitions: { kind: 'directory'; paths: string[]; namespace: string; watch: boolean; rescanIntervalSeconds: number };
   runtime: {
     kind: 'local';
@@ -48,6 +50,7 @@ export interface ConfigOverrides {
   destination?: string;
   definitions?: string[];
   stateDir?: string;
+  dataDir?: string;
   listen?: string;
   concurrency?: number;
   logLevel?: string;
@@ -129,6 +132,7 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   const engine = c.runtime.containerEngine;
   const config: AgentConfig = {
     destination,
+    dataDir: o.dataDir ? resolve(o.dataDir) : at(c.dataDir),
     definitions: {
       ...c.definitions,
       paths: o.definitions?.map((p) => resolve(p)) ?? (c.definitions.paths ?? ['./definitions']).map(at),

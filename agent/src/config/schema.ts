@@ -15,6 +15,7 @@ export const CONFIG_SCHEMA: StructuralSchema = {
     apiVersion: str('Optional: vigil.dev/v1alpha1'),
     kind: str('Optional: AgentConfig'),
     destination: str('Name of this destination (part of every record name). Default: the host name.'),
+    dataDir: str('Directory for the agent\'s own state (the outbox of records not yet delivered)', { default: './.vigil' }),
     definitions: {
       type: 'object',
       default: {},

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, parseListen, type ConfigOverrides } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
 import { Agent } from '../../agent/Agent.js';
+import { Outbox } from '../../agent/Outbox.js';
 import { buildRuntime, buildSource, buildStore } from '../../agent/build.js';
 import { AgentServer } from '../../server/server.js';
 import { integer, fail } from '../util.js';
@@ -12,6 +13,7 @@ interface AgentFlags {
   config?: string;
   definitions?: string[];
   stateDir?: string;
+  dataDir?: string;
   listen?: string;
   destination?: string;
   concurrency?: number;
@@ -27,6 +29,7 @@ export function registerAgent(program: Command): void {
     .option('-c, --config <file>', 'agent config file (YAML); env VIGIL_CONFIG')
     .option('-d, --definitions <paths...>', 'directories or files of HealthDefinitions (overrides definitions.paths)')
     .option('-s, --state-dir <dir>', 'fs state store root (overrides store.root)')
+    .option('--data-dir <dir>', 'the agent\'s own state, e.g. the outbox of undelivered records (overrides dataDir)')
     .option('-l, --listen <host:port|off>', 'HTTP server address (overrides server.listen)')
     .option('--destination <name>', 'destination name used in record names; env VIGIL_DESTINATION')
     .option('--concurrency <n>', 'maximum runs at once', integer)
@@ -44,6 +47,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     ...(flags.destination ? { destination: flags.destination } : {}),
     ...(flags.definitions ? { definitions: flags.definitions } : {}),
     ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     ...(flags.listen ? { listen: flags.listen } : {}),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
     ...(flags.spreadSeconds !== undefined ? { spreadSeconds: flags.spreadSeconds } : {}),
@@ -72,6 +76,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     runOnStart: config.scheduler.runOnStart,
     defaultTimeZone: config.scheduler.defaultTimeZone,
     defaultTimeoutSeconds: config.runtime.defaultTimeoutSeconds,
+    outbox: new Outbox({ dir: join(config.dataDir, 'outbox'), logger }),
   });
 
   let server: AgentServer | undefined;
