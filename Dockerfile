@@ -26,4 +26,4 @@ COPY examples ./examples
 USER 65534:65534
 EXPOSE 7723
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/agent/src/cli/main.js"]
-CMD ["agent", "--listen", "0.0.0.0:7723", "--definitions", "/etc/vigil/definitions", "--state-dir", "/var/lib/vigil/state"]
+CMD ["agent", "--listen", "0.0.0.0:7723", "--definitions", "/etc/vigil/definitions", "--state-dir", "/var/lib/vigil/state", "--data-dir", "/var/lib/vigil/data"]
