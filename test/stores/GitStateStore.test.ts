@@ -88,6 +88,15 @@ describe('GitStateStore', () => {
     expect(file.data.lastRun).toBe(Math.floor(clock.t / 1000));
   });
 
+  it('makes no commit when a record changes and changes back within one interval', async () => {
+    const { remote, store, clock } = await setup();
+    await store.put(record('web', 'healthy'));
+    const before = commitCount(remote, 'main');
+    clock.t = T0 + 5000;
+    await Promise.all([store.put(record('web', 'unhealthy', T0 + 4000)), store.put(record('web', 'healthy', T0 + 5000))]);
+    expect(commitCount(remote, 'main')).toBe(before);
+  });
+
   it('deletes a record in a commit; deleting a missing record resolves without a commit', async () => {
     const { remote, store } = await setup();
     await store.put(record('web'));

@@ -125,6 +125,7 @@ export class GitStateStore implements StateStore {
    */
   async init(): Promise<void> {
     await fs.mkdir(this.workDir, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.workDir, 0o700);
     const authEnv = await prepareGitAuth(join(this.workDir, 'auth'), this.auth);
     const secrets = this.auth?.kind === 'basicAuth' ? [this.auth.password] : [];
     this.git = new GitRunner({ env: authEnv, timeoutMs: this.gitTimeoutMs, secrets });
@@ -273,9 +274,9 @@ export class GitStateStore implements StateStore {
   /** Reuses a recoverable clone in workDir or starts a fresh one. */
   private async openClone(): Promise<void> {
     if (existsSync(join(this.repo, '.git'))) {
+      const report = await recoverClone(this.repo, this.runner());
+      if (report.abortedRebase || report.removedLocks.length > 0) this.logger.warn(report, 'recovered an interrupted git state store clone');
       try {
-        const report = await recoverClone(this.repo, this.runner());
-        if (report.abortedRebase || report.removedLocks.length > 0) this.logger.warn(report, 'recovered an interrupted git state store clone');
         await this.ok(['rev-parse', '--git-dir']);
         await this.ok(['remote', 'set-url', 'origin', this.url]);
         return;
@@ -358,6 +359,8 @@ export class GitStateStore implements StateStore {
     const destinations = new Set<string>();
     for (const change of changes) {
       if (change.kind === 'put') {
+        // Queued while the clone was busy, or reverted within the interval: same rule as put().
+        if (this.unchangedAtHead(this.files.pathOf(change.record.metadata), change.record)) continue;
         await this.files.put(change.record);
         updated++;
         const destination = change.record.metadata.labels?.[LABEL_DESTINATION];

@@ -19,7 +19,7 @@ export interface RecoveryReport {
 export async function recoverClone(repo: string, git: GitRunner): Promise<RecoveryReport> {
   const gitDir = join(repo, '.git');
   const report: RecoveryReport = { abortedRebase: false, removedLocks: [] };
-  if (await gitProcessRunsIn(repo)) throw new Error(`clone ${repo}: another git process is working in it`);
+  if (await gitProcessRunsIn(repo)) throw new Error(`store.workDir: another git process is working in the clone ${repo}; is a second agent using the same directory?`);
   for (const lock of LOCK_FILES) {
     const path = join(gitDir, lock);
     if (existsSync(path)) {
