@@ -1,4 +1,4 @@
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import type { HealthDefinition, HealthRecord } from '../../agent/src/core/model.
 import { parseYamlDocument } from '../../agent/src/core/yaml.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
 import { tempDir } from '../support/tmp.js';
-import { bareRemote, commitCount, git, gitDaemonAvailable, listFiles, pushFromOtherClone, showFile, startGitDaemon } from '../support/git.js';
+import { bareRemote, commitCount, freePort, git, gitDaemonAvailable, listFiles, pushFromOtherClone, showFile, startGitDaemon } from '../support/git.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -194,6 +194,21 @@ describe('GitStateStore', () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it('writes the ssh key and known_hosts as private files and keeps the key out of errors', async () => {
+    const dir = tempDir('vigil-git-');
+    const port = await freePort();
+    const privateKey = '-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----';
+    const knownHosts = `[127.0.0.1]:${port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`;
+    const store = new GitStateStore({ url: `ssh://git@127.0.0.1:${port}/repo.git`, auth: { kind: 'ssh', privateKey, knownHosts }, workDir: join(dir, 'work'), logger: silentLogger() });
+    const error = await store.init().then(() => undefined, (err: unknown) => err as Error);
+    expect(error?.message).toMatch(new RegExp(`^store\\.url: cannot reach "ssh://\\*\\*\\*@127\\.0\\.0\\.1:${port}/repo\\.git": `));
+    expect(error?.message).toContain('ssh: connect to host 127.0.0.1');
+    expect(error?.message).not.toContain('not-a-real-key');
+    expect(statSync(join(dir, 'work', 'auth', 'id_key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'work', 'auth', 'known_hosts'), 'utf8')).toBe(knownHosts);
+    expect(statSync(join(dir, 'work')).mode & 0o777).toBe(0o700);
   });
 
   it('refuses unsafe settings naming the field', () => {

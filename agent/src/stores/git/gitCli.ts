@@ -75,10 +75,10 @@ export class GitRunner {
   }
 }
 
-/** The first meaningful line git printed (stderr preferred), for error messages. */
+/** The first meaningful line git printed (stderr preferred; hints and `To <url>` skipped), for error messages. */
 export function firstErrorLine(result: GitResult): string {
-  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
-  return lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? `exit code ${result.exitCode}`;
+  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^(hint:|To )/.test(l));
+  return lines[0] ?? `exit code ${result.exitCode}`;
 }
 
 /**
