@@ -168,6 +168,20 @@ describe('GitStateStore', () => {
     expect(await again.list()).toHaveLength(1);
   });
 
+  it('init() clones again when the clone in workDir is broken; a record created and deleted within one interval makes no commit', async () => {
+    const { dir, remote, store } = await setup({ path: 'records' });
+    await store.close();
+    writeFileSync(join(dir, 'work', 'repo', '.git', 'HEAD'), 'garbage\n');
+    const again = new GitStateStore({ url: remote, path: 'records', workDir: join(dir, 'work'), logger: silentLogger(), flushIntervalMs: 100 });
+    opened.push(again);
+    await again.init();
+    const before = commitCount(remote, 'main');
+    await Promise.all([again.put(record('web')), again.delete({ namespace: 'team-a', name: 'web-local' })]);
+    expect(commitCount(remote, 'main')).toBe(before);
+    await again.put(record('api'));
+    expect(listFiles(remote, 'main')).toEqual(['records/team-a/api-local.yaml']);
+  });
+
   it('sends basicAuth credentials through the askpass helper only and never prints them', async () => {
     const seen: string[] = [];
     const server = createServer((req: IncomingMessage, res) => {

@@ -337,7 +337,8 @@ export class GitStateStore implements StateStore {
         await this.resetToRemote(true);
       }
       const summary = await this.apply(changes);
-      await this.ok(['add', '-A', '--', this.path === '' ? '.' : this.path]);
+      // The working tree was clean before apply(), so everything that changed is ours.
+      await this.ok(['add', '-A', '--', '.']);
       if ((await this.run(['diff', '--cached', '--quiet'])).exitCode === 0) return;
       await this.commit(commitMessage(summary));
       const push = await this.run(['push', '-q', 'origin', `HEAD:refs/heads/${this.branch}`]);
