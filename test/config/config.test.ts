@@ -47,10 +47,12 @@ describe('agent configuration', () => {
       throw new Error('expected a ConfigError');
     };
     expect(bad({ scheduler: { spreadSeconds: -1 } })).toMatch(/^vigil\.yaml: scheduler\.spreadSeconds: -1 must be >= 0/);
-    expect(bad({ store: { kind: 'nfs' } })).toBe('vigil.yaml: store.kind: "nfs" is not one of: fs');
+    expect(bad({ store: { kind: 'nfs' } })).toBe('vigil.yaml: store.kind: "nfs" is not one of: fs, git');
     expect(bad({ destination: 'Not_Valid' })).toMatch(/^vigil\.yaml: destination: "Not_Valid" is not a valid name/);
     expect(bad({ scheduler: { defaultTimeZone: 'Europe/Nowhere' } })).toBe('vigil.yaml: scheduler.defaultTimeZone: "Europe/Nowhere" is not a known IANA time zone');
     expect(bad({ server: { listen: 'localhost' } })).toBe('vigil.yaml: server.listen: "localhost" is not host:port or "off"');
+    expect(bad({ store: { kind: 'git' } })).toBe('vigil.yaml: store.url: required when store.kind is git');
+    expect(bad({ store: { kind: 'git', url: 'https://example.org/r.git', authMethod: 'basicAuth' } })).toBe('vigil.yaml: store.secretDir: required for authMethod basicAuth');
     const { warnings } = resolveConfig({ sheduler: {} }, { source: 'vigil.yaml', base: '/', env: {} });
     expect(warnings).toEqual(['vigil.yaml: warning: sheduler: unknown field, ignored']);
   });
@@ -60,6 +62,11 @@ describe('agent configuration', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'bad.yaml'), 'a: [');
     expect(() => loadConfig(join(dir, 'bad.yaml'), {}, {})).toThrow(/bad\.yaml: invalid YAML/);
+  });
+
+  it('has git store defaults and resolves its local paths', () => {
+    const { config } = resolveConfig({ store: { kind: 'git', url: './remote.git', secretDir: './creds', authMethod: 'basicAuth' } }, { source: 'test', base: '/etc/vigil', env: {} });
+    expect(config.store).toMatchObject({ kind: 'git', url: '/etc/vigil/remote.git', branch: 'main', path: '', secretDir: '/etc/vigil/creds', flushIntervalSeconds: 2, heartbeatSeconds: 3600 });
   });
 
   it('parses listen addresses', () => {

@@ -2,7 +2,7 @@
  * Builds the adapters named by an AgentConfig. The one place that knows which config
  * section maps to which adapter.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/config.js';
@@ -10,6 +10,8 @@ import type { CheckRuntime, DefinitionSource, StateStore } from '../core/interfa
 import { getDefinitionValidator } from '../crds.js';
 import { DirectorySource } from '../sources/DirectorySource.js';
 import { FsStateStore } from '../stores/FsStateStore.js';
+import { GitStateStore, type GitAuth } from '../stores/GitStateStore.js';
+import { InitOnUse } from '../stores/InitOnUse.js';
 import { LocalRuntime } from '../runtimes/LocalRuntime.js';
 import type { ContainerEngineOption } from '../runtimes/engine.js';
 
@@ -25,7 +27,35 @@ export function buildSource(config: AgentConfig, logger: Logger): DefinitionSour
 }
 
 export function buildStore(config: AgentConfig, logger: Logger): StateStore {
-  return new FsStateStore({ root: config.store.root, logger, fsync: config.store.fsync });
+  const s = config.store;
+  if (s.kind === 'fs') return new FsStateStore({ root: s.root, logger, fsync: s.fsync });
+  return new InitOnUse(
+    new GitStateStore({
+      url: s.url!,
+      branch: s.branch,
+      path: s.path,
+      ...(s.authMethod ? { auth: gitAuth(s.authMethod, s.secretDir!) } : {}),
+      ...(s.gitAuthor ? { author: s.gitAuthor } : {}),
+      workDir: join(config.dataDir, 'git'),
+      logger,
+      flushIntervalMs: s.flushIntervalSeconds * 1000,
+      heartbeatMs: s.heartbeatSeconds * 1000,
+    }),
+  );
+}
+
+/** Credentials from a directory of key files, laid out as a mounted Kubernetes Secret. */
+function gitAuth(method: 'basicAuth' | 'ssh', dir: string): GitAuth {
+  const key = (name: string): string => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch (err) {
+      throw new Error(`store.secretDir: cannot read key "${name}" for authMethod ${method} in ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+  };
+  return method === 'basicAuth'
+    ? { kind: 'basicAuth', username: key('username').trim(), password: key('password').trim() }
+    : { kind: 'ssh', privateKey: key('sshPrivateKey'), knownHosts: key('knownHosts') };
 }
 
 export function buildRuntime(config: AgentConfig['runtime'], logger: Logger): CheckRuntime {

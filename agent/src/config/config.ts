@@ -36,7 +36,19 @@ export interface AgentConfig {
     images: ImageMappingConfig[];
     containerEngine: { command: string; globalArgs: string[]; runArgs: string[] };
   };
-  store: { kind: 'fs'; root: string; fsync: boolean };
+  store: {
+    kind: 'fs' | 'git';
+    root: string;
+    fsync: boolean;
+    url?: string;
+    branch: string;
+    path: string;
+    authMethod?: 'basicAuth' | 'ssh';
+    secretDir?: string;
+    gitAuthor?: { name: string; email: string };
+    flushIntervalSeconds: number;
+    heartbeatSeconds: number;
+  };
   scheduler: { concurrency: number; spreadSeconds: number; runOnStart: 'missing' | 'always' | 'never'; defaultTimeZone: string };
   server: { listen: string };
   log: { level?: string };
@@ -127,6 +139,8 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   if (!isValidTimeZone(tz)) more.push({ severity: 'error', path: 'scheduler.defaultTimeZone', message: `"${tz}" is not a known IANA time zone` });
   const listen = o.listen ?? c.server.listen;
   if (listen !== 'off' && !parseListen(listen)) more.push({ severity: 'error', path: 'server.listen', message: `"${listen}" is not host:port or "off"` });
+  if (c.store.kind === 'git' && !c.store.url) more.push({ severity: 'error', path: 'store.url', message: 'required when store.kind is git' });
+  if (c.store.authMethod && !c.store.secretDir) more.push({ severity: 'error', path: 'store.secretDir', message: `required for authMethod ${c.store.authMethod}` });
   if (hasErrors(more)) throw new ConfigError(options.source, more);
 
   const engine = c.runtime.containerEngine;
@@ -146,7 +160,12 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
       images: (c.runtime.images ?? []).map((m) => ({ ...m, command: m.command.map((part, i) => (i > 0 && (part.startsWith('./') || part.startsWith('../')) ? at(part) : part)) })),
       containerEngine: { command: engine?.command ?? 'auto', globalArgs: engine?.globalArgs ?? [], runArgs: engine?.runArgs ?? [] },
     },
-    store: { ...c.store, root: o.stateDir ? resolve(o.stateDir) : at(c.store.root) },
+    store: {
+      ...c.store,
+      root: o.stateDir ? resolve(o.stateDir) : at(c.store.root),
+      ...(c.store.secretDir ? { secretDir: at(c.store.secretDir) } : {}),
+      ...(c.store.url && /^\.\.?\//.test(c.store.url) ? { url: at(c.store.url) } : {}),
+    },
     scheduler: {
       ...c.scheduler,
       concurrency: o.concurrency ?? c.scheduler.concurrency ?? availableParallelism() * 4,

@@ -68,9 +68,20 @@ export const CONFIG_SCHEMA: StructuralSchema = {
       type: 'object',
       default: {},
       properties: {
-        kind: str('Where records are written', { enum: ['fs'], default: 'fs' }),
+        kind: str('Where records are written', { enum: ['fs', 'git'], default: 'fs' }),
         root: str('fs: directory of <namespace>/<name>.yaml records', { default: './state' }),
         fsync: bool('fs: fsync each record', true),
+        url: str('git: remote URL (https, ssh, file)'),
+        branch: str('git: branch records are pushed to', { default: 'main' }),
+        path: str('git: directory inside the repository for the records', { default: '' }),
+        authMethod: str('git: basicAuth or ssh', { enum: ['basicAuth', 'ssh'] }),
+        secretDir: str('git: a directory holding the secret keys as files (username, password; or sshPrivateKey, knownHosts), as a mounted Secret'),
+        gitAuthor: {
+          type: 'object',
+          properties: { name: str('commit author name', { default: 'vigil' }), email: str('commit author email', { default: 'vigil@localhost' }) },
+        },
+        flushIntervalSeconds: int('git: changes within this window become one commit', { minimum: 0, default: 2 }),
+        heartbeatSeconds: int('git: an unchanged record is rewritten (lastRun refreshed) at most this often', { minimum: 60, default: 3600 }),
       },
     },
     scheduler: {

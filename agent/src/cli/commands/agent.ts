@@ -64,7 +64,12 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   const logger = createLogger(config.log.level ? { level: config.log.level } : {});
   for (const w of warnings) logger.warn(w);
 
-  const store = buildStore(config, logger);
+  let store;
+  try {
+    store = buildStore(config, logger);
+  } catch (err) {
+    fail(`${config.source}: ${(err as Error).message}`, 2);
+  }
   const agent = new Agent({
     source: buildSource(config, logger),
     runtime: buildRuntime(config.runtime, logger),
