@@ -75,9 +75,12 @@ export class GitRunner {
   }
 }
 
-/** The first meaningful line git printed (stderr preferred; hints and `To <url>` skipped), for error messages. */
+/**
+ * The first meaningful line git printed (stderr preferred; hints, `To <url>` and ssh's
+ * `@@@@` banner lines skipped), for error messages.
+ */
 export function firstErrorLine(result: GitResult): string {
-  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^(hint:|To )/.test(l));
+  const lines = `${result.stderr}\n${result.stdout}`.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^(hint:|To )/.test(l) && !/^[@\s]+$/.test(l));
   return lines[0] ?? `exit code ${result.exitCode}`;
 }
 
