@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { registerAgent } from './commands/agent.js';
+import { registerImportKhcheck } from './commands/import-khcheck.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 
@@ -19,5 +20,6 @@ const program = new Command()
 registerAgent(program);
 registerRun(program);
 registerValidate(program);
+registerImportKhcheck(program);
 
 await program.parseAsync(process.argv);
