@@ -9,18 +9,17 @@
  * clone is reset to the remote branch and the batch is applied again on top (linear history).
  */
 import { existsSync, readFileSync, promises as fs } from 'node:fs';
-import { join, posix } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type RecordRef, type StateStore } from '../core/interfaces.js';
 import type { HealthRecord } from '../core/model.js';
 import { LABEL_DESTINATION } from '../core/record.js';
-import { isMapping } from '../core/pipeline.js';
 import { parseYamlDocument } from '../core/yaml.js';
 import { FsStateStore } from './FsStateStore.js';
 import { GitRunner, firstErrorLine, prepareGitAuth, type GitAuth, type GitResult } from './git/gitCli.js';
 import { recoverClone } from './git/recovery.js';
 import { redactUrl, splitRemoteUrl } from './git/remoteUrl.js';
+import { normaliseStorePath, storedVersionOf, unchangedAndFresh } from './write-on-change.js';
 
 export type { GitAuth };
 
@@ -210,11 +209,7 @@ export class GitStateStore implements StateStore {
     } catch {
       return false;
     }
-    if (!isMapping(current) || !isMapping(current.data)) return false;
-    const data = current.data;
-    if (data.state !== record.data.state || !isDeepStrictEqual(data.details ?? {}, record.data.details ?? {})) return false;
-    if (typeof data.lastRun !== 'number') return false;
-    return this.clock.now() - data.lastRun * 1000 < this.heartbeatMs;
+    return unchangedAndFresh(storedVersionOf(current), record, this.clock.now(), this.heartbeatMs);
   }
 
   /** Commits and pushes everything queued so far as one commit; settles the callers' promises. */
@@ -393,18 +388,6 @@ function commitMessage(summary: { updated: number; deleted: number; destinations
 /** A push refused because the remote branch moved (not a transport failure). */
 function isRejection(result: GitResult): boolean {
   return /\[rejected\]|non-fast-forward|fetch first|\[remote rejected\].*(cannot lock ref|failed to update ref)/.test(`${result.stderr}\n${result.stdout}`);
-}
-
-/** Validates and normalises the `path` setting: relative, no `.`/`..`/`.git` segments. */
-function normaliseStorePath(raw: string): string {
-  const trimmed = raw.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') return '';
-  for (const segment of trimmed.split('/')) {
-    if (segment === '' || segment === '.' || segment === '..' || segment.toLowerCase() === '.git' || /[\\\0]/.test(segment)) {
-      throw new Error(`store.path: "${raw}" must be a relative path without empty, '.', '..' or '.git' segments`);
-    }
-  }
-  return posix.normalize(trimmed);
 }
 
 function sleep(ms: number): Promise<void> {
