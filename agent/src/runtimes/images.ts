@@ -26,7 +26,10 @@ export function imageRepository(ref: string): string {
 
 /** Vigil's own check images, run with the current node from the installed package. */
 export function builtinImageMappings(): ImageMapping[] {
-  return [{ image: 'ghcr.io/vigil-health/check-http', command: [process.execPath, builtinCheckEntry('http')] }];
+  return [
+    { image: 'ghcr.io/vigil-health/check-http', command: [process.execPath, builtinCheckEntry('http')] },
+    { image: 'ghcr.io/vigil-health/check-rds', command: [process.execPath, builtinCheckEntry('rds')] },
+  ];
 }
 
 /** Throws an Error naming the field (`images[2].command`) when an entry is malformed. */

@@ -1,0 +1,83 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeRds, type FakeRds } from '../../support/fake-rds.js';
+import { distFile, distMissing, makeTempDir, removeTempDir, spawnNode } from '../helpers.js';
+
+const MAIN = 'check-images/rds/src/main.js';
+
+describe.skipIf(distMissing(MAIN))('the RDS check image entry point (compiled, real process, real SDK)', () => {
+  let fake: FakeRds;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    fake = await startFakeRds();
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+  beforeEach(async () => {
+    dir = await makeTempDir();
+    for (const sub of ['input', 'output', 'metadata']) await mkdir(join(dir, sub));
+    env = {
+      KRATIX_INPUT_DIR: join(dir, 'input'),
+      KRATIX_OUTPUT_DIR: join(dir, 'output'),
+      KRATIX_METADATA_DIR: join(dir, 'metadata'),
+      // Keep the SDK's default chain away from this machine's files and instance metadata.
+      AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_RDS: fake.url,
+    };
+  });
+  afterEach(async () => {
+    fake.instances.clear();
+    fake.requests.length = 0;
+    await removeTempDir(dir);
+  });
+
+  const keys = () => ({ AWS_ACCESS_KEY_ID: fake.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: fake.credentials.secretAccessKey });
+  const run = (extra: Record<string, string> = {}) => spawnNode([distFile(MAIN)], { env: { ...env, ...extra } });
+  const status = async () => parse(await readFile(join(dir, 'output', 'health-status.yaml'), 'utf8')) as Record<string, any>;
+
+  it('describes the instance of the aws-rds resource request given as input', async () => {
+    fake.put({ identifier: 'example-default-mysql', status: 'available', endpoint: { address: 'example.rds.local', port: 3306 } });
+    await writeFile(
+      join(dir, 'input', 'object.yaml'),
+      'apiVersion: aws.marketplace.kratix.io/v1alpha1\nkind: RDS\nmetadata: {name: example, namespace: default}\nspec: {size: micro, dbName: superdb, engine: mysql}\n',
+    );
+    const result = await run(keys());
+    expect(result.code).toBe(0);
+    expect(await status()).toEqual({
+      state: 'healthy',
+      details: {
+        identifier: 'example-default-mysql',
+        region: 'eu-west-1',
+        instanceStatus: 'available',
+        engine: 'mysql',
+        engineVersion: '8.0.35',
+        endpoint: { address: 'example.rds.local', port: 3306 },
+        multiAZ: false,
+        instanceClass: 'db.t3.micro',
+      },
+    });
+    expect(fake.requests[0]).toMatchObject({ region: 'eu-west-1', params: { DBInstanceIdentifier: 'example-default-mysql' } });
+  });
+
+  it('writes unknown with reason NoCredentials when the default chain finds none', async () => {
+    const result = await run({ RDS_INSTANCE_IDENTIFIER: 'db' });
+    expect(result.code).toBe(0);
+    const file = await status();
+    expect(file.state).toBe('unknown');
+    expect(file.details).toMatchObject({ identifier: 'db', reason: 'NoCredentials' });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('exits 1 naming the field when the instance cannot be identified', async () => {
+    const result = await run(keys());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/rds\.identifier: is required/);
+  });
+});
