@@ -30,4 +30,17 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    // The dashboard's browser module (served as is, no build step): plain JS, browser globals.
+    files: ['agent/src/server/dashboard/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'window', 'location', 'history', 'sessionStorage', 'fetch', 'Headers', 'URLSearchParams', 'Intl', 'CSS',
+          'Element', 'HTMLElement', 'HTMLSelectElement', 'HTMLInputElement', 'HTMLDialogElement', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );
