@@ -4,7 +4,7 @@
  * the in-process plugin.
  */
 import { serializeStatus, TERMINATION_MESSAGE_BYTES, type CheckResult, type HealthState } from '../../sdk/src/index.js';
-import type { HttpCheckConfig, HttpTarget, StatusRange } from './config.js';
+import { displayUrl, type HttpCheckConfig, type HttpTarget, type StatusRange } from './config.js';
 import { jsonEqual, readJsonPath } from './json-path.js';
 import { probe, type ProbeResult } from './probe.js';
 
@@ -40,6 +40,10 @@ export interface TargetReport {
   error?: string;
   failed_checks?: string[];
   tls_days_to_expiry?: number;
+  /** Redirects followed, when any. */
+  redirects?: number;
+  /** Where the redirects led (shown like `url`). */
+  final_url?: string;
 }
 
 /**
@@ -74,6 +78,10 @@ export function evaluateTarget(target: HttpTarget, result: ProbeResult, now: num
   const failed = result.error === undefined ? failedChecks(target, result) : [];
   if (failed.length > 0) report.failed_checks = failed.map((f) => truncate(redact(f, target.secrets), MAX_ERROR_CHARS));
   report.ok = result.error === undefined && failed.length === 0;
+  if (result.redirects > 0) {
+    report.redirects = result.redirects;
+    if (result.finalUrl) report.final_url = truncate(redact(displayUrl(result.finalUrl), target.secrets), MAX_URL_CHARS);
+  }
   if (result.certificateValidTo !== undefined) report.tls_days_to_expiry = Math.floor((result.certificateValidTo - now) / DAY_MS);
   return report;
 }

@@ -22,10 +22,20 @@ export const MAX_TARGETS = 200;
 export const URL_ENV = 'HTTP_CHECK_URL';
 export const EXPECTED_STATUS_ENV = 'HTTP_CHECK_EXPECTED_STATUS';
 export const TIMEOUT_ENV = 'HTTP_CHECK_TIMEOUT';
+/** Redirects followed by default (`max_redirects: 0` checks the 3xx answer itself). */
+export const DEFAULT_MAX_REDIRECTS = 5;
+export const MAX_REDIRECTS = 20;
+/** Krkn's default probe interval, seconds. */
+export const DEFAULT_WATCH_INTERVAL_SECONDS = 2;
+export const MAX_WATCH_DURATION_SECONDS = 86_400;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-/** `interval` and `exit_on_failure` are Krkn fields, accepted and ignored (vigil's schedule and states replace them). */
-const TOP_FIELDS = ['timeout', 'config', 'interval'];
+/**
+ * `interval` and `duration` (seconds) make a watching run: every target is probed every
+ * `interval` for `duration`, as Krkn does during a chaos experiment. Without `duration`,
+ * `interval` is accepted and ignored (vigil's schedule replaces it), as is `exit_on_failure`.
+ */
+const TOP_FIELDS = ['timeout', 'config', 'interval', 'duration'];
 const TARGET_FIELDS = [
   'url',
   'method',
@@ -39,6 +49,7 @@ const TARGET_FIELDS = [
   'json_path',
   'json_equals',
   'max_response_time_ms',
+  'max_redirects',
   'exit_on_failure',
 ];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -67,12 +78,16 @@ export interface HttpTarget {
   /** Present when `json_equals` was given (its value may be null). */
   jsonEquals?: { value: unknown };
   maxResponseTimeMs?: number;
+  /** Redirects (301, 302, 303, 307, 308 with a Location) followed before the answer is judged; 0: none. */
+  maxRedirects: number;
   /** Strings never to be shown: tokens, passwords, sensitive header values. */
   secrets: string[];
 }
 
 export interface HttpCheckConfig {
   targets: HttpTarget[];
+  /** Present for a watching run (`duration` given). */
+  watch?: { intervalMs: number; durationMs: number };
 }
 
 /**
@@ -84,9 +99,11 @@ export function parseHttpCheckConfig(raw: unknown, path = HTTP_CHECK_KEY): HttpC
   let list: unknown = raw;
   let listPath = path;
   let defaultTimeout = DEFAULT_TIMEOUT_SECONDS;
+  let watch: HttpCheckConfig['watch'];
   if (isPlainObject(raw)) {
     unknownFields(raw, TOP_FIELDS, path, issues);
     defaultTimeout = readSeconds(raw.timeout, `${path}.timeout`, issues) ?? DEFAULT_TIMEOUT_SECONDS;
+    watch = readWatch(raw, path, issues);
     list = raw.config;
     listPath = `${path}.config`;
   } else if (!Array.isArray(raw)) {
@@ -105,7 +122,24 @@ export function parseHttpCheckConfig(raw: unknown, path = HTTP_CHECK_KEY): HttpC
     });
   }
   if (issues.length > 0) throw new CheckConfigError(issues);
-  return { targets };
+  return { targets, ...(watch ? { watch } : {}) };
+}
+
+function readWatch(raw: Record<string, unknown>, path: string, issues: ConfigIssue[]): HttpCheckConfig['watch'] {
+  const seconds = (value: unknown, field: string, max: number): number | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
+      issues.push({ path: `${path}.${field}`, message: `must be a number of seconds above 0 and at most ${max}` });
+      return undefined;
+    }
+    return value;
+  };
+  const interval = seconds(raw.interval, 'interval', MAX_WATCH_DURATION_SECONDS);
+  const duration = seconds(raw.duration, 'duration', MAX_WATCH_DURATION_SECONDS);
+  if (duration === undefined) return undefined;
+  const intervalSeconds = interval ?? DEFAULT_WATCH_INTERVAL_SECONDS;
+  if (raw.interval !== undefined && interval === undefined) return undefined;
+  return { intervalMs: Math.round(intervalSeconds * 1000), durationMs: Math.round(duration * 1000) };
 }
 
 /**
@@ -126,7 +160,17 @@ export function httpCheckConfigFromEnv(): HttpCheckConfig | undefined {
     if (!url || !expectedStatus) return;
     const secrets = url.credentials ? [url.credentials.password, url.credentials.header] : [];
     const headers: Record<string, string> = url.credentials ? { authorization: url.credentials.header } : {};
-    targets.push({ url: url.url, displayUrl: url.display, method: 'GET', headers, verifyTls: true, expectedStatus, timeoutMs, secrets });
+    targets.push({
+      url: url.url,
+      displayUrl: url.display,
+      method: 'GET',
+      headers,
+      verifyTls: true,
+      expectedStatus,
+      timeoutMs,
+      maxRedirects: DEFAULT_MAX_REDIRECTS,
+      secrets,
+    });
   });
   if (issues.length > 0) throw new CheckConfigError(issues);
   return { targets };
@@ -168,6 +212,7 @@ function parseTarget(raw: unknown, path: string, defaultTimeout: number, issues:
   const bodyContains = readText(raw.body_contains, `${path}.body_contains`, issues);
   const jsonPath = readJsonPathField(raw.json_path, `${path}.json_path`, issues);
   const maxResponseTimeMs = readPositive(raw.max_response_time_ms, `${path}.max_response_time_ms`, issues);
+  const maxRedirects = readRedirects(raw.max_redirects, `${path}.max_redirects`, issues);
   readBoolean(raw.exit_on_failure, `${path}.exit_on_failure`, issues);
   if (raw.json_equals !== undefined && raw.json_path === undefined) {
     issues.push({ path: `${path}.json_equals`, message: 'requires json_path' });
@@ -205,6 +250,7 @@ function parseTarget(raw: unknown, path: string, defaultTimeout: number, issues:
     ...(jsonPath ? { jsonPath } : {}),
     ...(raw.json_equals !== undefined ? { jsonEquals: { value: raw.json_equals } } : {}),
     ...(maxResponseTimeMs !== undefined ? { maxResponseTimeMs } : {}),
+    maxRedirects: maxRedirects ?? DEFAULT_MAX_REDIRECTS,
     secrets: secrets.filter((s) => s !== ''),
   };
 }
@@ -240,11 +286,18 @@ function readUrl(value: unknown, path: string, issues: ConfigIssue[]): ParsedUrl
     url.username = '';
     url.password = '';
   }
+  return { url, display: displayUrl(url), ...(credentials ? { credentials } : {}) };
+}
+
+/** A URL as reported: no user info, values of secret-looking query parameters replaced by REDACTED. */
+export function displayUrl(url: URL): string {
   const display = new URL(url.href);
+  display.username = '';
+  display.password = '';
   for (const name of new Set(display.searchParams.keys())) {
     if (SENSITIVE_NAME.test(name)) display.searchParams.set(name, 'REDACTED');
   }
-  return { url, display: display.href, ...(credentials ? { credentials } : {}) };
+  return display.href;
 }
 
 function basicCredentials(user: string, password: string): BasicCredentials {
@@ -334,6 +387,13 @@ function readPositive(value: unknown, path: string, issues: ConfigIssue[]): numb
     return undefined;
   }
   return value;
+}
+
+function readRedirects(value: unknown, path: string, issues: ConfigIssue[]): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_REDIRECTS) return value;
+  issues.push({ path, message: `must be a whole number from 0 to ${MAX_REDIRECTS}` });
+  return undefined;
 }
 
 function readBoolean(value: unknown, path: string, issues: ConfigIssue[]): boolean | undefined {

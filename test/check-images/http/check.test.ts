@@ -221,7 +221,7 @@ describe('evaluateTarget', () => {
     const [target] = parseHttpCheckConfig([{ url: 'http://h/', bearer_token: 'tok-abc' }]).targets;
     const report = evaluateTarget(
       target!,
-      { statusCode: null, latencyMs: 1, body: Buffer.alloc(0), bodyTruncated: false, error: `bad header Bearer tok-abc ${'x'.repeat(300)}` },
+      { statusCode: null, latencyMs: 1, body: Buffer.alloc(0), bodyTruncated: false, redirects: 0, error: `bad header Bearer tok-abc ${'x'.repeat(300)}` },
       0,
     );
     expect(report.error).toMatch(/^bad header \[redacted\] x+…$/);
