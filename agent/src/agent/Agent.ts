@@ -8,20 +8,23 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CheckRuntime, Clock, DefinitionSource, SourceEvent, SourceProblem, StateStore } from '../core/interfaces.js';
 import { systemClock } from '../core/interfaces.js';
-import type { HealthDefinition, HealthRecord, HealthState } from '../core/model.js';
+import type { HealthDefinition, HealthRecord } from '../core/model.js';
 import { definitionKey } from '../core/model.js';
 import type { Issue } from '../core/issues.js';
 import { formatIssue } from '../core/issues.js';
 import { parseSchedule, type Schedule } from '../core/schedule/index.js';
 import { mapOutcome, type RunResult } from '../core/result.js';
 import { ANNOTATION_DEFINITION, LABEL_DESTINATION, buildHealthRecord, recordRef } from '../core/record.js';
-import type { ReasonCode } from '../core/reasons.js';
 import { Scheduler, type Fire } from '../scheduler/Scheduler.js';
 import { RunQueue } from '../scheduler/RunQueue.js';
 import { RecordDelivery } from './RecordDelivery.js';
 import type { Outbox } from './Outbox.js';
 import { getRecordValidator } from '../crds.js';
-import type { StatusProvider } from '../server/server.js';
+import type { CheckStats, CheckView, QueueStats, RunNowResult, RunObserver, RunStatus, RunTrigger, RunView, StatusProvider, StoreStats } from '../server/provider.js';
+import type { RunRegistry } from '../control/runs.js';
+import type { SignalControl } from '../control/signals.js';
+import type { ReportRegistry } from '../reporting/ReportRegistry.js';
+import { KH_ENV, expectsReport } from '../reporting/protocol.js';
 
 export interface AgentOptions {
   source: DefinitionSource;
@@ -39,26 +42,25 @@ export interface AgentOptions {
   historySize?: number;
   /** Durable storage of records not yet delivered; without it they are kept in memory only. */
   outbox?: Outbox;
+  /** Remembers runs by id (run-now results, GET /api/v1/runs/:id). */
+  runs?: RunRegistry;
+  /** Report windows of the Kuberhealthy reporting protocol; with it every container gets the KH_* env. */
+  reports?: ReportRegistry;
+  /** RUN/PAUSE/STOP: no run starts unless the state is RUN. */
+  signals?: SignalControl;
+  /** Told of finished runs and removed definitions (metrics). */
+  observer?: RunObserver;
 }
 
-export type RunTrigger = 'schedule' | 'start' | 'manual';
+export type { RunTrigger };
 
 interface Job {
-  trigger: RunTrigger;
-  scheduledAt?: number;
-}
-
-export interface RunSummary {
   runId: string;
   trigger: RunTrigger;
   scheduledAt?: number;
-  startedAt: number;
-  finishedAt: number;
-  durationMs: number;
-  state: HealthState;
-  reason?: ReasonCode;
-  message?: string;
 }
+
+export type RunSummary = RunView;
 
 interface Entry {
   definition: HealthDefinition;
@@ -67,8 +69,11 @@ interface Entry {
   schedule: Schedule;
   history: RunSummary[];
   running?: { runId: string; startedAt: number };
+  /** The run waiting in the queue, if any. */
+  queuedRunId?: string;
   skipped: number;
   record?: HealthRecord;
+  stats: CheckStats;
 }
 
 export class Agent implements StatusProvider {
@@ -84,7 +89,7 @@ export class Agent implements StatusProvider {
   private ready = false;
   private agentUrl: string | undefined;
   private readonly startedAt: number;
-  private readonly counters = { runs: 0, skipped: 0, byState: {} as Record<string, number> };
+  private readonly counters = { runs: 0, skipped: 0, paused: 0, byState: {} as Record<string, number> };
 
   constructor(private readonly options: AgentOptions) {
     this.clock = options.clock ?? systemClock;
@@ -102,6 +107,41 @@ export class Agent implements StatusProvider {
       execute: (key, job) => this.execute(key, job),
     });
     this.delivery = new RecordDelivery({ store: options.store, logger: this.logger, ...(options.outbox ? { outbox: options.outbox } : {}) });
+    options.signals?.onChange((state, previous, by) => {
+      this.logger.info({ signal: state, previous, by }, `run signal ${state}`);
+      if (state !== 'RUN') this.dropQueued(`signal ${state}`);
+    });
+  }
+
+  /** Whether new runs may start (the run signal is RUN, or there is none). */
+  private get accepting(): boolean {
+    return this.options.signals?.running ?? true;
+  }
+
+  /** Submits a run of `key`; a paused agent starts none. */
+  private submit(key: string, trigger: RunTrigger, scheduledAt?: number): { result: 'started' | 'queued' | 'skipped' | 'paused'; runId?: string } {
+    if (!this.accepting) return { result: 'paused' };
+    const runId = randomUUID();
+    const result = this.queue.submit(key, { runId, trigger, ...(scheduledAt !== undefined ? { scheduledAt } : {}) });
+    if (result === 'skipped') return { result };
+    const [namespace, name] = splitKey(key);
+    this.options.runs?.submitted(runId, namespace, name, trigger);
+    const entry = this.entries.get(key);
+    if (entry && result === 'queued') entry.queuedRunId = runId;
+    return { result, runId };
+  }
+
+  /** Drops every queued run (PAUSE/STOP): in-flight runs finish, nothing new starts. */
+  private dropQueued(why: string): void {
+    let dropped = 0;
+    for (const [key, entry] of this.entries) {
+      if (entry.queuedRunId !== undefined && this.queue.cancelQueued(key)) {
+        this.options.runs?.cancelled(entry.queuedRunId, why);
+        dropped++;
+      }
+      entry.queuedRunId = undefined;
+    }
+    if (dropped > 0) this.logger.info({ dropped, why }, 'queued runs dropped');
   }
 
   /** The URL checks can reach the agent at (VIGIL_AGENT_URL), once the server listens. */
@@ -179,7 +219,7 @@ export class Agent implements StatusProvider {
     const previous = this.entries.get(key);
     const entry: Entry = previous
       ? { ...previous, definition, origin, warnings, schedule }
-      : { definition, origin, warnings, schedule, history: [], skipped: 0 };
+      : { definition, origin, warnings, schedule, history: [], skipped: 0, stats: { successCount: 0, failureCount: 0, consecutiveFailures: 0 } };
     this.entries.set(key, entry);
     this.scheduler.upsert(key, schedule, { suspended: definition.spec.suspend === true });
     for (const w of warnings) this.logger.warn({ file: origin }, formatIssue(key, w));
@@ -187,7 +227,7 @@ export class Agent implements StatusProvider {
     if (previous || definition.spec.suspend === true) return;
     const policy = this.options.runOnStart;
     const hasRecord = this.existingRecords.has(refString(recordRef(definition, this.options.destination)));
-    if (policy === 'always' || (policy === 'missing' && !hasRecord)) this.queue.submit(key, { trigger: 'start' });
+    if (policy === 'always' || (policy === 'missing' && !hasRecord)) this.submit(key, 'start');
   }
 
   private remove(key: string): void {
@@ -195,7 +235,8 @@ export class Agent implements StatusProvider {
     if (!entry) return;
     this.entries.delete(key);
     this.scheduler.remove(key);
-    this.queue.cancelQueued(key);
+    if (this.queue.cancelQueued(key) && entry.queuedRunId !== undefined) this.options.runs?.cancelled(entry.queuedRunId, 'the definition was removed');
+    this.options.observer?.definitionRemoved(entry.definition.metadata.namespace, entry.definition.metadata.name);
     const ref = recordRef(entry.definition, this.options.destination);
     this.existingRecords.delete(refString(ref));
     this.delivery.delete(ref);
@@ -217,7 +258,12 @@ export class Agent implements StatusProvider {
   // ------------------------------------------------------------------ runs
 
   private onFire(key: string, fire: Fire): void {
-    const result = this.queue.submit(key, { trigger: 'schedule', scheduledAt: fire.scheduledAt });
+    const { result } = this.submit(key, 'schedule', fire.scheduledAt);
+    if (result === 'paused') {
+      this.counters.paused++;
+      this.logger.debug({ definition: key, scheduledAt: iso(fire.scheduledAt) }, 'paused; not starting this run');
+      return;
+    }
     if (result === 'skipped') {
       const entry = this.entries.get(key);
       if (entry) entry.skipped++;
@@ -229,29 +275,51 @@ export class Agent implements StatusProvider {
 
   private async execute(key: string, job: Job): Promise<void> {
     const entry = this.entries.get(key);
-    if (!entry) return;
+    const runId = job.runId;
+    if (!entry) {
+      this.options.runs?.cancelled(runId, 'the definition was removed');
+      return;
+    }
+    if (entry.queuedRunId === runId) entry.queuedRunId = undefined;
     const definition = entry.definition;
-    const runId = randomUUID();
     const log = this.logger.child({ definition: key, run: runId });
     const timeoutSeconds = definition.spec.timeoutSeconds ?? this.options.defaultTimeoutSeconds;
     const startedAt = this.clock.now();
     entry.running = { runId, startedAt };
+    this.options.runs?.started(runId, startedAt);
     log.debug({ trigger: job.trigger }, 'run started');
+    const reports = this.options.reports;
+    const env: Record<string, string> = this.agentUrl ? { VIGIL_AGENT_URL: this.agentUrl } : {};
+    if (reports && this.agentUrl) {
+      const deadline = startedAt + timeoutSeconds * 1000;
+      reports.openRun({ runId, namespace: definition.metadata.namespace, name: definition.metadata.name, deadline });
+      env[KH_ENV.reportingUrl] = `${this.agentUrl}/externalCheckStatus/${runId}`;
+      env[KH_ENV.runUuid] = runId;
+      env[KH_ENV.deadline] = String(Math.floor(deadline / 1000));
+      env[KH_ENV.podNamespace] = definition.metadata.namespace;
+    }
     try {
       const outcome = await this.options.runtime.run({
         runId,
         definition,
         ...(job.scheduledAt !== undefined ? { scheduledAt: job.scheduledAt } : {}),
         timeoutMs: timeoutSeconds * 1000,
-        env: this.agentUrl ? { VIGIL_AGENT_URL: this.agentUrl } : {},
+        env,
         signal: this.shutdown.signal,
         logger: log,
       });
+      const report = reports?.closeRun(runId);
       if (outcome.aborted) {
         log.warn('run aborted by shutdown; no record written');
+        this.options.runs?.cancelled(runId, 'aborted by the agent\'s shutdown');
         return;
       }
-      const result = mapOutcome(outcome, { exitCodeMode: definition.spec.exitCodeMode ?? 'Error', timeoutSeconds });
+      const result = mapOutcome(outcome, {
+        exitCodeMode: definition.spec.exitCodeMode ?? 'Error',
+        timeoutSeconds,
+        ...(report ? { report } : {}),
+        expectReport: expectsReport(definition.metadata.annotations),
+      });
       const summary: RunSummary = {
         runId,
         trigger: job.trigger,
@@ -262,10 +330,14 @@ export class Agent implements StatusProvider {
         state: result.state,
         ...(result.reason ? { reason: result.reason } : {}),
         ...(result.message ? { message: result.message } : {}),
+        ...(result.source === 'report' && Array.isArray(result.details.errors) ? { errors: result.details.errors as string[] } : {}),
       };
+      this.options.runs?.finished(runId, summary.finishedAt, { state: result.state, ...(result.reason ? { reason: result.reason } : {}), ...(result.message ? { message: result.message } : {}), details: result.details });
       this.complete(key, definition, result, summary, log);
     } catch (err) {
       log.error({ err }, 'run failed unexpectedly');
+      reports?.closeRun(runId);
+      this.options.runs?.cancelled(runId, 'the run failed unexpectedly');
     } finally {
       const current = this.entries.get(key);
       if (current) current.running = undefined;
@@ -285,6 +357,18 @@ export class Agent implements StatusProvider {
     }
     entry.history.unshift(summary);
     entry.history.length = Math.min(entry.history.length, this.options.historySize ?? 10);
+    const ok = result.state === 'healthy' || result.state === 'ready';
+    const st = entry.stats;
+    if (ok) {
+      st.successCount++;
+      st.consecutiveFailures = 0;
+      st.lastOKAt = summary.finishedAt;
+    } else {
+      st.failureCount++;
+      st.consecutiveFailures++;
+      st.lastFailureAt = summary.finishedAt;
+    }
+    this.options.observer?.runFinished(definition.metadata.namespace, definition.metadata.name, summary);
     const record = buildHealthRecord({
       definition,
       destination: this.options.destination,
@@ -322,7 +406,8 @@ export class Agent implements StatusProvider {
       states,
       invalidFiles: this.fileProblems.size,
       scheduler: { scheduled: this.scheduler.size, queued: this.queue.depth, running: this.queue.active, concurrency: this.queue.concurrency },
-      runs: { total: this.counters.runs, skipped: this.counters.skipped, byState: this.counters.byState },
+      runs: { total: this.counters.runs, skipped: this.counters.skipped, notStartedWhilePaused: this.counters.paused, byState: this.counters.byState },
+      ...(this.options.signals ? { signal: { state: this.options.signals.state, since: iso(this.options.signals.changedAt) } } : {}),
       store: {
         kind: this.options.store.kind,
         location: this.options.store.describe(),
@@ -352,12 +437,70 @@ export class Agent implements StatusProvider {
     return [...this.entries.values()].flatMap((e) => (e.record ? [e.record] : []));
   }
 
+  checks(): CheckView[] {
+    return [...this.entries.keys()].map((k) => this.view(k)!);
+  }
+
+  check(namespace: string, name: string): CheckView | undefined {
+    return this.view(`${namespace}/${name}`);
+  }
+
+  queueStats(): QueueStats {
+    return { queued: this.queue.depth, running: this.queue.active };
+  }
+
+  storeStats(): StoreStats[] {
+    const since = this.delivery.oldestPendingSince;
+    return [{ kind: this.options.store.kind, pending: this.delivery.pending, ...(since !== undefined ? { oldestPendingSince: since } : {}), errors: this.delivery.failureCount }];
+  }
+
+  runNow(namespace: string, name: string): RunNowResult {
+    const key = `${namespace}/${name}`;
+    const entry = this.entries.get(key);
+    if (!entry) return { ok: false, status: 404, error: `definition ${key} not found` };
+    if (!this.ready) return { ok: false, status: 503, error: 'the agent is starting or stopping' };
+    const signal = this.options.signals?.state;
+    if (signal !== undefined && signal !== 'RUN') return { ok: false, status: 409, error: `the run signal is ${signal}: no run starts until it is RUN` };
+    const { result, runId } = this.submit(key, 'manual');
+    if (result === 'skipped' || runId === undefined) {
+      const busy = entry.running?.runId ?? entry.queuedRunId;
+      return { ok: false, status: 409, error: `${key} already has a run ${entry.running ? 'in progress' : 'queued'}${busy ? ` (${busy})` : ''}` };
+    }
+    return { ok: true, runId };
+  }
+
+  run(runId: string): RunStatus | undefined {
+    return this.options.runs?.get(runId);
+  }
+
+  private view(key: string): CheckView | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    const next = this.scheduler.nextFire(key);
+    return {
+      namespace: e.definition.metadata.namespace,
+      name: e.definition.metadata.name,
+      schedule: e.schedule.expression,
+      timeZone: e.schedule.timeZone,
+      suspended: e.definition.spec.suspend === true,
+      timeoutSeconds: e.definition.spec.timeoutSeconds ?? this.options.defaultTimeoutSeconds,
+      ...(intervalOf(e.schedule, this.clock.now()) !== undefined ? { intervalSeconds: intervalOf(e.schedule, this.clock.now())! } : {}),
+      ...(next !== undefined ? { nextRun: next } : {}),
+      ...(e.running ? { running: { ...e.running } } : {}),
+      history: e.history,
+      stats: e.stats,
+    };
+  }
+
   private describe(key: string, full: boolean): unknown {
     const e = this.entries.get(key)!;
     const last = e.history[0];
     return {
       namespace: e.definition.metadata.namespace,
       name: e.definition.metadata.name,
+      state: last?.state ?? null,
+      reason: last?.reason ?? null,
+      lastRun: iso(last?.finishedAt),
       promise: e.definition.spec.promiseRef.name,
       resource: e.definition.spec.resourceRef ? `${e.definition.spec.resourceRef.namespace}/${e.definition.spec.resourceRef.name}` : null,
       file: e.origin,
@@ -368,9 +511,11 @@ export class Agent implements StatusProvider {
       running: e.running ? { runId: e.running.runId, since: iso(e.running.startedAt) } : null,
       lastResult: last ? summaryJson(last) : null,
       skippedRuns: e.skipped,
+      stats: { successCount: e.stats.successCount, failureCount: e.stats.failureCount, consecutiveFailures: e.stats.consecutiveFailures },
       record: refString(recordRef(e.definition, this.options.destination)),
       warnings: e.warnings.map((w) => formatIssue(key, w)),
-      ...(full ? { history: e.history.map(summaryJson), details: e.record?.data.details ?? null } : {}),
+      history: e.history.map(summaryJson),
+      ...(full ? { details: e.record?.data.details ?? null } : {}),
     };
   }
 }
@@ -386,7 +531,30 @@ function summaryJson(s: RunSummary): unknown {
     state: s.state,
     reason: s.reason ?? null,
     message: s.message ?? null,
+    ...(s.errors ? { errors: s.errors } : {}),
   };
+}
+
+const intervals = new WeakMap<Schedule, number | undefined>();
+
+/** Seconds between two consecutive fires of a schedule (cached per schedule object). */
+function intervalOf(schedule: Schedule, now: number): number | undefined {
+  if (intervals.has(schedule)) return intervals.get(schedule);
+  let value: number | undefined;
+  try {
+    const a = schedule.next(now);
+    const b = a === undefined ? undefined : schedule.next(a);
+    value = a !== undefined && b !== undefined ? Math.round((b - a) / 1000) : undefined;
+  } catch {
+    value = undefined;
+  }
+  intervals.set(schedule, value);
+  return value;
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
 function iso(ms: number | undefined): string | null {

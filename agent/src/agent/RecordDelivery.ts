@@ -38,6 +38,7 @@ export class RecordDelivery {
   private readonly slots = new Map<string, Slot>();
   private readonly idleWaiters: (() => void)[] = [];
   private lastErrorValue: { message: string; at: number } | undefined;
+  private failures = 0;
   private delivered = 0;
 
   constructor(private readonly options: RecordDeliveryOptions) {}
@@ -74,6 +75,11 @@ export class RecordDelivery {
     let oldest: number | undefined;
     for (const s of this.slots.values()) if (s.since !== undefined && (oldest === undefined || s.since < oldest)) oldest = s.since;
     return oldest;
+  }
+
+  /** Failed delivery attempts since start (vigil_store_delivery_errors_total). */
+  get failureCount(): number {
+    return this.failures;
   }
 
   get lastError(): { message: string; at: number } | undefined {
@@ -166,6 +172,7 @@ export class RecordDelivery {
       const delay = Math.min(this.options.maxRetryMs ?? 60_000, base * 2 ** Math.min(slot.attempt - 1, 16));
       const message = err instanceof Error ? err.message : String(err);
       this.lastErrorValue = { message, at: Date.now() };
+      this.failures++;
       this.options.logger.error({ record: key, store: this.options.store.kind, attempt: slot.attempt, retryInMs: delay, err: message }, 'state store write failed; will retry');
       slot.timer = setTimeout(() => {
         slot.timer = undefined;

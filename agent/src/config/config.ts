@@ -50,7 +50,8 @@ export interface AgentConfig {
     heartbeatSeconds: number;
   };
   scheduler: { concurrency: number; spreadSeconds: number; runOnStart: 'missing' | 'always' | 'never'; defaultTimeZone: string };
-  server: { listen: string };
+  server: { listen: string; tokenFile?: string; requireTokenForReads: boolean; readOnly: boolean };
+  signals: { listen: string; initialState: 'RUN' | 'PAUSE' };
   log: { level?: string };
   shutdownGraceSeconds: number;
   /** Where the configuration came from, for messages. */
@@ -68,6 +69,12 @@ export interface ConfigOverrides {
   logLevel?: string;
   spreadSeconds?: number;
   runOnStart?: 'missing' | 'always' | 'never';
+  /** signals.listen */
+  signalsListen?: string;
+  /** signals.initialState */
+  initialSignal?: 'RUN' | 'PAUSE';
+  /** server.readOnly */
+  readOnly?: boolean;
 }
 
 /** The validated file before defaults that have no schema default are filled in. */
@@ -139,6 +146,8 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   if (!isValidTimeZone(tz)) more.push({ severity: 'error', path: 'scheduler.defaultTimeZone', message: `"${tz}" is not a known IANA time zone` });
   const listen = o.listen ?? c.server.listen;
   if (listen !== 'off' && !parseListen(listen)) more.push({ severity: 'error', path: 'server.listen', message: `"${listen}" is not host:port or "off"` });
+  const signalsListen = o.signalsListen ?? c.signals.listen;
+  if (signalsListen !== 'off' && !parseListen(signalsListen)) more.push({ severity: 'error', path: 'signals.listen', message: `"${signalsListen}" is not host:port or "off"` });
   if (c.store.kind === 'git' && !c.store.url) more.push({ severity: 'error', path: 'store.url', message: 'required when store.kind is git' });
   if (c.store.authMethod && !c.store.secretDir) more.push({ severity: 'error', path: 'store.secretDir', message: `required for authMethod ${c.store.authMethod}` });
   if (hasErrors(more)) throw new ConfigError(options.source, more);
@@ -172,7 +181,13 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
       spreadSeconds: o.spreadSeconds ?? c.scheduler.spreadSeconds,
       runOnStart: o.runOnStart ?? c.scheduler.runOnStart,
     },
-    server: { listen },
+    server: {
+      listen,
+      ...(c.server.tokenFile ? { tokenFile: at(c.server.tokenFile) } : {}),
+      requireTokenForReads: c.server.requireTokenForReads,
+      readOnly: o.readOnly ?? c.server.readOnly,
+    },
+    signals: { listen: signalsListen, initialState: o.initialSignal ?? c.signals.initialState },
     log: { ...(o.logLevel ?? env.LOG_LEVEL ?? c.log.level ? { level: o.logLevel ?? env.LOG_LEVEL ?? c.log.level } : {}) },
     shutdownGraceSeconds: c.shutdownGraceSeconds,
     source: options.source,

@@ -99,6 +99,18 @@ export const CONFIG_SCHEMA: StructuralSchema = {
       default: {},
       properties: {
         listen: str('host:port of the HTTP server, or "off"', { default: '127.0.0.1:7723' }),
+        tokenFile: str('File holding the bearer token of mutating endpoints (else env VIGIL_TOKEN); required when listening off loopback'),
+        requireTokenForReads: bool('Require the token for reading endpoints too (all but /healthz, /readyz and check reports)', false),
+        readOnly: bool('Disable mutating endpoints (run-now, signal changes); check reports are still accepted', false),
+      },
+    },
+    signals: {
+      type: 'object',
+      default: {},
+      description: 'Krkn-compatible RUN/PAUSE/STOP signal',
+      properties: {
+        listen: str('host:port of the Krkn-compatible signal listener (GET /, POST /RUN|/PAUSE|/STOP), or "off"; the state is also at /api/v1/signal', { default: 'off' }),
+        initialState: str('State at start: RUN, or PAUSE (no run starts until POST /RUN)', { enum: ['RUN', 'PAUSE'], default: 'RUN' }),
       },
     },
     log: {

@@ -18,7 +18,13 @@ export interface RunResult {
   /** One-line summary for logs and status. */
   message?: string;
   /** Where the state came from. */
-  source: 'file' | 'exitCode' | 'error';
+  source: 'file' | 'exitCode' | 'report' | 'error';
+}
+
+/** A Kuberhealthy-style report (`{OK, Errors}`) the check posted to KH_REPORTING_URL during its run. */
+export interface CheckReport {
+  ok: boolean;
+  errors: string[];
 }
 
 export interface MapOptions {
@@ -27,6 +33,10 @@ export interface MapOptions {
   timeoutSeconds?: number;
   /** Limit for health-status.yaml (the runtime refuses bigger files before this is reached). */
   maxOutputBytes?: number;
+  /** The report the check posted during the run, if any: it wins over exit codes and timeouts when no file was written. */
+  report?: CheckReport;
+  /** The check is Kuberhealthy-style: without a report or a file the run is `NoReport` rather than `MissingOutput`/`Timeout`. */
+  expectReport?: boolean;
 }
 
 const MAX_MESSAGE = 1024;
@@ -42,6 +52,11 @@ export function mapOutcome(outcome: RunOutcome, options: MapOptions = {}): RunRe
   if (outcome.startFailure) {
     const reason = outcome.startFailure.reason ?? REASONS.StartFailed;
     return failure(reason, outcome.startFailure.message, { ...(outcome.startFailure.container ? { container: outcome.startFailure.container } : {}) });
+  }
+  if (options.report && outcome.output.kind !== 'present') return fromReport(options.report);
+  if (options.expectReport === true && outcome.output.kind === 'missing' && (outcome.timedOut || (last !== undefined && outcome.containers.every((c) => c.exitCode === 0)))) {
+    const why = outcome.timedOut ? `before its deadline (timeout${options.timeoutSeconds !== undefined ? ` of ${options.timeoutSeconds}s` : ''})` : `and container "${last?.name ?? '?'}" exited 0`;
+    return failure(REASONS.NoReport, `the Kuberhealthy-style check did not report to KH_REPORTING_URL ${why}, and wrote no ${HEALTH_STATUS_FILE}`, last ? { container: last.name } : {});
   }
   if (outcome.timedOut) {
     const limit = options.timeoutSeconds !== undefined ? ` of ${options.timeoutSeconds}s` : '';
@@ -88,6 +103,12 @@ function fromFile(content: string, options: MapOptions): RunResult {
   const parsed = parseHealthStatus(content, options.maxOutputBytes);
   if (!parsed.ok) return failure(REASONS.InvalidOutput, parsed.message, {});
   return { state: parsed.status.state, details: { ...(parsed.status.details ?? {}) }, source: 'file' };
+}
+
+function fromReport(report: CheckReport): RunResult {
+  if (report.ok) return { state: 'healthy', details: {}, source: 'report' };
+  const errors = report.errors.map(truncate);
+  return { state: 'unhealthy', details: { errors }, message: truncate(errors.join('; ')), source: 'report' };
 }
 
 function exitFailure(c: ContainerOutcome): RunResult {

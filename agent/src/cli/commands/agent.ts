@@ -1,5 +1,6 @@
 /** `vigil agent`: the long-running local agent. */
 import { Option, type Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, parseListen, type ConfigOverrides } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
@@ -7,6 +8,12 @@ import { Agent } from '../../agent/Agent.js';
 import { Outbox } from '../../agent/Outbox.js';
 import { buildRuntime, buildSource, buildStore } from '../../agent/build.js';
 import { AgentServer } from '../../server/server.js';
+import { TokenAuth, loadToken } from '../../server/auth.js';
+import { AgentMetrics } from '../../metrics/metrics.js';
+import { RunRegistry } from '../../control/runs.js';
+import { SignalControl } from '../../control/signals.js';
+import { SignalServer } from '../../control/signal-server.js';
+import { ReportRegistry } from '../../reporting/ReportRegistry.js';
 import { integer, fail } from '../util.js';
 
 interface AgentFlags {
@@ -20,6 +27,9 @@ interface AgentFlags {
   spreadSeconds?: number;
   runOnStart?: 'missing' | 'always' | 'never';
   logLevel?: string;
+  signalsListen?: string;
+  initialSignal?: 'RUN' | 'PAUSE';
+  readOnly?: boolean;
 }
 
 export function registerAgent(program: Command): void {
@@ -36,6 +46,9 @@ export function registerAgent(program: Command): void {
     .option('--spread-seconds <n>', 'per-definition spread bound, 0 for exact cron times', integer)
     .addOption(new Option('--run-on-start <policy>', 'run definitions once at start').choices(['missing', 'always', 'never']))
     .addOption(new Option('--log-level <level>', 'log level; env LOG_LEVEL').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .option('--signals-listen <host:port|off>', 'Krkn-compatible signal listener (overrides signals.listen)')
+    .addOption(new Option('--initial-signal <state>', 'run signal at start (overrides signals.initialState)').choices(['RUN', 'PAUSE']))
+    .option('--read-only', 'no mutating HTTP endpoints (overrides server.readOnly)')
     .addHelpText('after', '\nSIGTERM or SIGINT drains running checks (up to shutdownGraceSeconds) and exits 0; a second signal exits at once.')
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
@@ -53,6 +66,9 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     ...(flags.spreadSeconds !== undefined ? { spreadSeconds: flags.spreadSeconds } : {}),
     ...(flags.runOnStart ? { runOnStart: flags.runOnStart } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+    ...(flags.signalsListen ? { signalsListen: flags.signalsListen } : {}),
+    ...(flags.initialSignal ? { initialSignal: flags.initialSignal } : {}),
+    ...(flags.readOnly === true ? { readOnly: true } : {}),
   };
   let loaded;
   try {
@@ -70,6 +86,15 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   } catch (err) {
     fail(`${config.source}: ${(err as Error).message}`, 2);
   }
+  let auth: TokenAuth;
+  try {
+    auth = new TokenAuth(loadToken(config.server.tokenFile));
+  } catch (err) {
+    fail(`${config.source}: ${(err as Error).message}`, 2);
+  }
+  const signals = new SignalControl(config.signals.initialState);
+  const runs = new RunRegistry();
+  const reports = new ReportRegistry();
   const agent = new Agent({
     source: buildSource(config, logger),
     runtime: buildRuntime(config.runtime, logger),
@@ -82,18 +107,52 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     defaultTimeZone: config.scheduler.defaultTimeZone,
     defaultTimeoutSeconds: config.runtime.defaultTimeoutSeconds,
     outbox: new Outbox({ dir: join(config.dataDir, 'outbox'), logger }),
+    runs,
+    reports,
+    signals,
+    observer: {
+      // Runs finish only after start(), when `metrics` below exists.
+      runFinished: (ns, name, run) => { metrics.runFinished(ns, name, run); },
+      definitionRemoved: (ns, name) => { metrics.definitionRemoved(ns, name); },
+    },
   });
+  const metrics = new AgentMetrics({ provider: agent, signalState: () => signals.state });
 
   let server: AgentServer | undefined;
   const listen = config.server.listen === 'off' ? undefined : parseListen(config.server.listen);
   if (listen) {
-    server = new AgentServer({ ...listen, provider: agent, logger });
+    server = new AgentServer({
+      ...listen,
+      provider: agent,
+      logger,
+      auth,
+      requireTokenForReads: config.server.requireTokenForReads,
+      readOnly: config.server.readOnly,
+      metrics,
+      reports,
+      signals,
+      agentName: config.destination,
+    });
     try {
       const bound = await server.start();
       agent.setAgentUrl(bound.url);
       logger.info({ url: bound.url }, 'HTTP server listening (/healthz, /readyz, /api/v1/status)');
     } catch (err) {
       logger.fatal({ err: (err as Error).message, listen: config.server.listen }, 'cannot start the HTTP server; set server.listen or --listen (or "off")');
+      logger.flush();
+      process.exit(2);
+    }
+  }
+  let signalServer: SignalServer | undefined;
+  const signalsListen = config.signals.listen === 'off' ? undefined : parseListen(config.signals.listen);
+  if (signalsListen) {
+    signalServer = new SignalServer({ ...signalsListen, signals, logger, auth, requireTokenForReads: config.server.requireTokenForReads });
+    try {
+      const bound = await signalServer.start();
+      logger.info({ url: bound.url, state: signals.state }, 'signal listener up (GET /, POST /RUN, /PAUSE, /STOP)');
+    } catch (err) {
+      logger.fatal({ err: (err as Error).message, listen: config.signals.listen }, 'cannot start the signal listener; set signals.listen (or "off")');
+      logger.flush();
       process.exit(2);
     }
   }
@@ -108,16 +167,32 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: waiting for running checks');
     void (async () => {
       await agent.stop(config.shutdownGraceSeconds * 1000);
+      if (signal === 'STOP') writeFinalReport(config.dataDir, agent.summary(), logger);
+      await signalServer?.stop();
       await server?.stop();
       logger.info('stopped');
       logger.flush();
       process.exit(0);
     })();
   };
+  signals.onChange((state) => { if (state === 'STOP') shutdown('STOP'); });
   process.on('SIGTERM', () => { shutdown('SIGTERM'); });
   process.on('SIGINT', () => { shutdown('SIGINT'); });
 
   logger.info({ config: config.source, destination: config.destination, definitions: config.definitions.paths }, 'starting vigil agent');
   await agent.start();
   logger.info({ records: join(store.describe(), '<namespace>', '<definition>-' + config.destination + '.yaml') }, `HealthRecords are written to ${store.describe()}`);
+}
+
+/** The STOP signal's final report: the agent's summary after draining, as JSON in the data dir and in the log. */
+function writeFinalReport(dataDir: string, summary: unknown, logger: ReturnType<typeof createLogger>): void {
+  const report = { stoppedAt: new Date().toISOString(), reason: 'STOP signal', summary };
+  const file = join(dataDir, 'final-report.json');
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  } catch (err) {
+    logger.error({ err: (err as Error).message, file }, 'cannot write the final report');
+  }
+  logger.info({ finalReport: report, file }, 'final report');
 }
