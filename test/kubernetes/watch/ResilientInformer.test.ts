@@ -43,7 +43,7 @@ describe('ResilientInformer against the fake API server', () => {
     return informer.start();
   }
 
-  const names = (type: string): string[] => events.filter((e) => e.type === type).map((e) => String((e as { object: { metadata: { name: string } } }).object.metadata.name));
+  const names = (type: string): string[] => events.filter((e) => e.type === type).map((e) => (e as { object: { metadata: { name: string } } }).object.metadata.name);
 
   it('lists, then follows adds, updates and deletes from the watch', async () => {
     fake.store.put(definition('a'));
