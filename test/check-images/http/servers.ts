@@ -1,13 +1,10 @@
 /**
  * Real HTTP and HTTPS servers on 127.0.0.1 port 0 for the HTTP check tests, and a
- * self-signed certificate made with openssl at test time.
+ * self-signed certificate made with openssl at test time (test/support/tls.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 
 export interface SeenRequest {
   method: string;
@@ -68,27 +65,4 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Why a certificate cannot be made here (printed), or undefined when openssl is available. */
-export function opensslMissing(): string | undefined {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    const reason = 'openssl is not on PATH: cannot make a self-signed certificate for the HTTPS tests';
-    console.warn(`skipping: ${reason}`);
-    return reason;
-  }
-}
-
-/** A self-signed certificate for 127.0.0.1 valid for `days` days, written under `dir`. */
-export function selfSignedCertificate(dir: string, days: number): { key: string; cert: string } {
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', String(days),
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
-}
+export { opensslMissing, selfSignedCertificate } from '../../support/tls.js';
