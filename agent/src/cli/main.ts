@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { registerAgent } from './commands/agent.js';
+import { registerK8sAdapter } from './commands/k8s-adapter.js';
 import { registerImportKhcheck } from './commands/import-khcheck.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
+import { registerWatch } from './commands/watch.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -18,8 +20,10 @@ const program = new Command()
   .showHelpAfterError();
 
 registerAgent(program);
+registerK8sAdapter(program);
 registerRun(program);
 registerValidate(program);
 registerImportKhcheck(program);
+registerWatch(program);
 
 await program.parseAsync(process.argv);
