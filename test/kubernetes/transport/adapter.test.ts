@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { FakeKubeServer, type KubeObject } from '../../support/fake-kube/index.js';
 import { vigil } from '../../support/cli.js';
 import { tempDir } from '../../support/tmp.js';
@@ -57,9 +57,9 @@ function definitionBody(name: string): HealthDefinition {
 /** Creates the definition and its desired objects through the API; returns the definition as stored (with uid). */
 async function install(name: string): Promise<{ def: HealthDefinition; cronJob: string }> {
   const api = fake.kubeConfig().makeApiClient(KubernetesObjectApi);
-  const def = (await api.create(definitionBody(name) as unknown as KubernetesObject)) as unknown as HealthDefinition;
+  const def = await api.create(definitionBody(name));
   const desired = desiredObjects(def, { agentImage: 'ghcr.io/vigil-health/vigil:test', destination: 'worker-1', defaultTimeoutSeconds: 300, transport: {} });
-  for (const o of [...desired.namespaced, ...desired.clusterScoped, ...desired.otherNamespaces]) await api.create(o as unknown as KubernetesObject);
+  for (const o of [...desired.namespaced, ...desired.clusterScoped, ...desired.otherNamespaces]) await api.create(o);
   return { def, cronJob: desired.cronJob.metadata!.name! };
 }
 
@@ -82,7 +82,7 @@ function adapterEnv(pod: KubeObject): Record<string, string> {
 }
 
 async function runAdapterFor(pod: KubeObject, status: string | undefined, extraArgs: string[] = []): Promise<{ code: number | null; message: string; stdout: string }> {
-  const root = join(dir, pod.metadata.name);
+  const root = join(dir, name(pod));
   const output = join(root, 'output');
   mkdirSync(output, { recursive: true });
   if (status !== undefined) writeFileSync(join(output, 'health-status.yaml'), status);
@@ -106,11 +106,15 @@ async function readHealthState(name: string): Promise<HealthStateObject | undefi
   }
 }
 
+function name(o: KubeObject): string {
+  return o.metadata.name!;
+}
+
 function currentJob(name: string): Plain<V1Job> {
   return fake.store.get('batch/v1', 'Job', NS, name) as unknown as Plain<V1Job>;
 }
 function podsOf(jobName: string): Plain<V1Pod>[] {
-  return fake.workloads.podsOf(NS, jobName) as unknown as Plain<V1Pod>[];
+  return fake.workloads.podsOf(NS, jobName);
 }
 
 describe('k8s-adapter against the fake API server', () => {
@@ -119,15 +123,15 @@ describe('k8s-adapter against the fake API server', () => {
     const { job, pod } = fake.workloads.fireCronJob(NS, cronJob, Date.parse('2026-11-22T09:05:00Z'));
     const r = await runAdapterFor(pod, 'state: degraded\ndetails:\n  replicas: 1\n  want: 3\n');
     expect(r.code, r.stdout).toBe(0);
-    const hs = await readHealthState(job.metadata.name);
+    const hs = await readHealthState(name(job));
     expect(hs?.data).toMatchObject({ promiseRef: { name: 'redis' }, resourceRef: { name: 'example', namespace: 'default' }, state: 'degraded', details: { replicas: 1, want: 3 } });
     expect(hs?.metadata?.labels?.['health.vigil.dev/job-uid']).toBe(job.metadata.uid);
 
-    fake.workloads.completePod(NS, pod.metadata.name, { kind: 'succeeded', messages: { [ADAPTER_CONTAINER]: r.message } });
+    fake.workloads.completePod(NS, name(pod), { kind: 'succeeded', messages: { [ADAPTER_CONTAINER]: r.message } });
     const now = Date.parse('2026-11-22T09:06:00Z');
-    const fromState = interpretRun(currentJob(job.metadata.name), podsOf(job.metadata.name), now, { healthState: hs! });
+    const fromState = interpretRun(currentJob(name(job)), podsOf(name(job)), now, { healthState: hs! });
     expect(fromState).toMatchObject({ phase: 'finished', source: 'healthState', scheduledAt: Date.parse('2026-11-22T09:05:00Z'), result: { state: 'degraded', details: { replicas: 1, want: 3 } } });
-    const fromMessage = interpretRun(currentJob(job.metadata.name), podsOf(job.metadata.name), now);
+    const fromMessage = interpretRun(currentJob(name(job)), podsOf(name(job)), now);
     expect(fromMessage).toMatchObject({ phase: 'finished', source: 'terminationMessage', result: { state: 'degraded', details: { replicas: 1, want: 3 } } });
   });
 
@@ -142,20 +146,20 @@ describe('k8s-adapter against the fake API server', () => {
       const { job, pod } = fake.workloads.fireCronJob(NS, cronJob, Date.parse('2026-11-22T10:00:00Z') + minute++ * 60_000);
       const r = await runAdapterFor(pod, content);
       expect(r.code, r.stdout).toBe(0);
-      fake.workloads.completePod(NS, pod.metadata.name, { kind: 'succeeded', messages: { [ADAPTER_CONTAINER]: r.message } });
-      const hs = await readHealthState(job.metadata.name);
-      const result = interpretRun(currentJob(job.metadata.name), podsOf(job.metadata.name), Date.now(), { healthState: hs! });
+      fake.workloads.completePod(NS, name(pod), { kind: 'succeeded', messages: { [ADAPTER_CONTAINER]: r.message } });
+      const hs = await readHealthState(name(job));
+      const result = interpretRun(currentJob(name(job)), podsOf(name(job)), Date.now(), { healthState: hs! });
       expect(result).toMatchObject({ phase: 'finished', source: 'healthState', result: { state: 'unknown', reason } });
     }
     // A check that replaced the file by a link to a secret gets InvalidOutput, and the secret is not read.
     const { job, pod } = fake.workloads.fireCronJob(NS, cronJob, Date.parse('2026-11-22T11:00:00Z'));
-    const output = join(dir, pod.metadata.name, 'output');
+    const output = join(dir, name(pod), 'output');
     mkdirSync(output, { recursive: true });
     writeFileSync(join(dir, 'secret'), 'state: healthy\n');
     symlinkSync(join(dir, 'secret'), join(output, 'health-status.yaml'));
     const r = await runAdapterFor(pod, undefined);
     expect(r.code).toBe(0);
-    const hs = await readHealthState(job.metadata.name);
+    const hs = await readHealthState(name(job));
     expect(hs?.data?.details).toMatchObject({ error: { reason: 'InvalidOutput', message: expect.stringContaining('symbolic link') } });
   });
 
@@ -167,7 +171,7 @@ describe('k8s-adapter against the fake API server', () => {
     expect(r.code).toBe(0);
     expect(Buffer.byteLength(r.message)).toBeLessThanOrEqual(4096);
     expect(JSON.parse(r.message)).toMatchObject({ state: 'healthy', details: { summary: 'ok', truncated: true } });
-    const hs = await readHealthState(job.metadata.name);
+    const hs = await readHealthState(name(job));
     expect(hs?.data?.details).toMatchObject({ summary: 'ok', truncated: true, truncatedBytes: expect.any(Number) });
     expect(Buffer.byteLength(JSON.stringify(hs?.data?.details))).toBeLessThanOrEqual(20_000);
   });
@@ -179,7 +183,7 @@ describe('k8s-adapter against the fake API server', () => {
     const r = await runAdapterFor(pod, 'state: healthy\n');
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/retrying in/);
-    expect((await readHealthState(job.metadata.name))?.data?.state).toBe('healthy');
+    expect((await readHealthState(name(job)))?.data?.state).toBe('healthy');
     const again = await runAdapterFor(pod, 'state: healthy\n');
     expect(again.code).toBe(0);
     expect(again.stdout).not.toMatch(/already exists/);
@@ -190,12 +194,12 @@ describe('k8s-adapter against the fake API server', () => {
     const { job, pod } = fake.workloads.fireCronJob(NS, cronJob, Date.parse('2026-11-22T14:00:00Z'));
     const first = await runAdapterFor(pod, 'state: healthy\n');
     expect(first.code).toBe(0);
-    const impostor = { ...pod, metadata: { ...pod.metadata, name: `${pod.metadata.name}-x`, uid: 'another-pod' } };
+    const impostor = { ...pod, metadata: { ...pod.metadata, name: `${name(pod)}-x`, uid: 'another-pod' } };
     const r = await runAdapterFor(impostor, 'state: unhealthy\n');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/written by another pod/);
     expect(JSON.parse(r.message)).toMatchObject({ state: 'unhealthy' });
-    expect((await readHealthState(job.metadata.name))?.data?.state).toBe('healthy');
+    expect((await readHealthState(name(job)))?.data?.state).toBe('healthy');
   });
 
   it('still writes the termination message when the API is unreachable, and exits 2 without its environment', async () => {
