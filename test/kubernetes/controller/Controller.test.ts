@@ -12,6 +12,9 @@ import type { KubernetesController } from '../../../agent/src/kubernetes/control
 import { HD_API, hd, makeController } from './harness.js';
 
 const NS = 'default';
+/** Scheduled times in the near future (minute-aligned), so no run counts as missed. */
+const T0 = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+const at = (minutes: number): number => T0 + minutes * 60_000;
 
 describe('KubernetesController against the fake API server', () => {
   let fake: FakeKubeServer;
@@ -48,7 +51,7 @@ describe('KubernetesController against the fake API server', () => {
 
   function succeed(jobName: string, report: object, ns = NS): void {
     const pod = fake.workloads.podsOf(ns, jobName)[0]!;
-    fake.workloads.completePod(ns, pod.metadata.name, { kind: 'succeeded', messages: { [ADAPTER_CONTAINER]: encodeReport({ v: 1, output: 'status', finishedAt: Date.now(), ...report } as any) } });
+    fake.workloads.completePod(ns, pod.metadata.name!, { kind: 'succeeded', messages: { [ADAPTER_CONTAINER]: encodeReport({ v: 1, output: 'status', finishedAt: Date.now(), ...report } as any) } });
   }
 
   it('creates the objects of a new definition, owned by it, and reports Ready in its status', async () => {
@@ -101,7 +104,7 @@ describe('KubernetesController against the fake API server', () => {
     await waitFor(() => fake.store.list('rbac.authorization.k8s.io/v1', 'ClusterRole').some((o: any) => o.metadata.annotations?.['health.vigil.dev/definition'] === 'default/cluster-reader'), 'ClusterRole');
     const cj = cronJobName(definition('cluster-reader'));
     const { job } = fake.workloads.fireCronJob(NS, cj);
-    succeed(job.metadata.name, { state: 'healthy' });
+    succeed(job.metadata.name!, { state: 'healthy' });
     await waitFor(() => existsSync(recordFile('cluster-reader')), 'record written');
 
     fake.store.delete(HD_API, 'HealthDefinition', NS, 'cluster-reader');
@@ -135,37 +138,37 @@ describe('KubernetesController against the fake API server', () => {
     await waitFor(() => condition('redis-a', 'Ready')?.status === 'True', 'Ready');
     const cj = cronJobName(definition('redis-a'));
 
-    const first = fake.workloads.fireCronJob(NS, cj, Date.parse('2026-01-01T10:00:00Z'));
-    succeed(first.job.metadata.name, { state: 'healthy', details: { replicas: 3 } });
+    const first = fake.workloads.fireCronJob(NS, cj, at(0));
+    succeed(first.job.metadata.name!, { state: 'healthy', details: { replicas: 3 } });
     await waitFor(() => existsSync(recordFile('redis-a')), 'record');
     expect(record('redis-a').data).toMatchObject({ promiseRef: { name: 'redis' }, state: 'healthy', details: { replicas: 3 }, promiseVersion: 'v1.2.0' });
-    await waitFor(() => get('batch/v1', 'Job', first.job.metadata.name).metadata.annotations?.[COLLECTED_ANNOTATION] !== undefined, 'Job marked collected');
+    await waitFor(() => get('batch/v1', 'Job', first.job.metadata.name!).metadata.annotations?.[COLLECTED_ANNOTATION] !== undefined, 'Job marked collected');
     await waitFor(() => condition('redis-a', 'Failing')?.reason === 'Succeeded', 'status after run');
-    expect(definition('redis-a').status).toMatchObject({ state: 'healthy', lastJob: first.job.metadata.name });
+    expect(definition('redis-a').status).toMatchObject({ state: 'healthy', lastJob: first.job.metadata.name! });
 
     // An init (user) container failing: unknown + ExitCode.
-    const second = fake.workloads.fireCronJob(NS, cj, Date.parse('2026-01-01T10:05:00Z'));
-    fake.workloads.completePod(NS, second.pod.metadata.name, { kind: 'initFailed', container: 'check', exitCode: 2, message: 'connection refused' });
+    const second = fake.workloads.fireCronJob(NS, cj, at(5));
+    fake.workloads.completePod(NS, second.pod.metadata.name!, { kind: 'initFailed', container: 'check', exitCode: 2, message: 'connection refused' });
     await waitFor(() => record('redis-a').data.state === 'unknown', 'failure record');
     expect(record('redis-a').data.details.error.reason).toBe('ExitCode');
     await waitFor(() => condition('redis-a', 'Failing')?.status === 'True', 'Failing=True');
     expect(condition('redis-a', 'Failing').reason).toBe('ExitCode');
 
     // Deadline exceeded: Timeout.
-    const third = fake.workloads.fireCronJob(NS, cj, Date.parse('2026-01-01T10:10:00Z'));
-    fake.workloads.completePod(NS, third.pod.metadata.name, { kind: 'deadlineExceeded' });
+    const third = fake.workloads.fireCronJob(NS, cj, at(10));
+    fake.workloads.completePod(NS, third.pod.metadata.name!, { kind: 'deadlineExceeded' });
     await waitFor(() => record('redis-a').data.details?.error?.reason === 'Timeout', 'timeout record');
 
     // A HealthState written by the adapter wins over the termination message.
-    const fourth = fake.workloads.fireCronJob(NS, cj, Date.parse('2026-01-01T10:15:00Z'));
+    const fourth = fake.workloads.fireCronJob(NS, cj, at(15));
     const def = definition('redis-a');
     fake.store.put(buildHealthState({
-      namespace: NS, jobName: fourth.job.metadata.name, jobUid: fourth.job.metadata.uid!, podUid: fourth.pod.metadata.uid!, definitionUid: def.metadata.uid,
+      namespace: NS, jobName: fourth.job.metadata.name!, jobUid: fourth.job.metadata.uid!, podUid: fourth.pod.metadata.uid!, definitionUid: def.metadata.uid,
       promiseRef: { name: 'redis' }, report: { v: 1, output: 'status', state: 'degraded', details: { lag: 12 }, finishedAt: Date.now() },
     }) as any);
-    fake.workloads.completePod(NS, fourth.pod.metadata.name, { kind: 'succeeded' });
+    fake.workloads.completePod(NS, fourth.pod.metadata.name!, { kind: 'succeeded' });
     await waitFor(() => record('redis-a').data.state === 'degraded', 'HealthState result');
-    await waitFor(() => get(HD_API, 'HealthState', fourth.job.metadata.name) === undefined, 'HealthState deleted after collection');
+    await waitFor(() => get(HD_API, 'HealthState', fourth.job.metadata.name!) === undefined, 'HealthState deleted after collection');
 
     await c.idle();
     expect((c.summary() as any).counters.runsCollected).toBe(4);
@@ -177,20 +180,20 @@ describe('KubernetesController against the fake API server', () => {
     fake.store.put(hd('redis-a'));
     await waitFor(() => condition('redis-a', 'Ready')?.status === 'True', 'Ready');
     const cj = cronJobName(definition('redis-a'));
-    const a = fake.workloads.fireCronJob(NS, cj, Date.parse('2026-01-01T10:00:00Z'));
+    const a = fake.workloads.fireCronJob(NS, cj, at(0));
     await waitFor(() => (first.definition(NS, 'redis-a') as any).running !== null, 'run seen running');
     await stop(first);
 
     // While no agent runs: the running Job finishes, and a second one runs entirely.
-    succeed(a.job.metadata.name, { state: 'healthy' });
-    const b = fake.workloads.fireCronJob(NS, cj, Date.parse('2026-01-01T10:05:00Z'));
-    succeed(b.job.metadata.name, { state: 'degraded' });
+    succeed(a.job.metadata.name!, { state: 'healthy' });
+    const b = fake.workloads.fireCronJob(NS, cj, at(5));
+    succeed(b.job.metadata.name!, { state: 'degraded' });
 
     const second = await start();
     await waitFor(() => (second.summary() as any).counters.runsCollected === 2, 'both runs collected');
     await second.flushRecords(5_000);
     expect(record('redis-a').data.state).toBe('degraded'); // the newer run wins
-    await waitFor(() => [a, b].every((r) => get('batch/v1', 'Job', r.job.metadata.name).metadata.annotations?.[COLLECTED_ANNOTATION]), 'both marked');
+    await waitFor(() => [a, b].every((r) => get('batch/v1', 'Job', r.job.metadata.name!).metadata.annotations?.[COLLECTED_ANNOTATION]), 'both marked');
     await stop(second);
 
     // Another restart: nothing is collected again.

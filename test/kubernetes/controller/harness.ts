@@ -6,7 +6,7 @@ import { KubernetesController, type ControllerOptions } from '../../../agent/src
 import { FsStateStore } from '../../../agent/src/stores/FsStateStore.js';
 import { Outbox } from '../../../agent/src/agent/Outbox.js';
 import { getDefinitionValidator } from '../../../agent/src/crds.js';
-import { silentLogger } from '../../../agent/src/logging/logger.js';
+import { createLogger, silentLogger } from '../../../agent/src/logging/logger.js';
 
 export const HD_API = 'platform.kratix.io/v1alpha1';
 
@@ -40,7 +40,8 @@ export interface ControllerSetup {
 }
 
 export function makeController(setup: ControllerSetup): { controller: KubernetesController; store: FsStateStore } {
-  const logger = silentLogger();
+  // VIGIL_TEST_LOG=debug shows the controller's log while debugging a test.
+  const logger = process.env.VIGIL_TEST_LOG ? createLogger({ level: process.env.VIGIL_TEST_LOG, pretty: false }) : silentLogger();
   const store = new FsStateStore({ root: join(setup.dir, 'state'), logger, fsync: false });
   const controller = new KubernetesController({
     kube: new Kube(setup.kc),
@@ -54,6 +55,7 @@ export function makeController(setup: ControllerSetup): { controller: Kubernetes
     stallSeconds: 5,
     informerBackoffMs: { initial: 20, max: 500 },
     retryMs: 100,
+    resultGraceSeconds: 1,
     ...setup.options,
   });
   return { controller, store };

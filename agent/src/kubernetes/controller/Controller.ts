@@ -82,6 +82,8 @@ export interface ControllerOptions {
   retryMs?: number;
   /** Runs kept per definition in the status API. Default 10. */
   historySize?: number;
+  /** How long a finished Job without a visible pod or report waits for them before it is recorded as is. Default 10. */
+  resultGraceSeconds?: number;
   /** A scheduled run not started this long after its time is reported missed (default: startingDeadline + 60 s). */
   missedAfterSeconds?: number;
   clock?: Clock;
@@ -110,8 +112,8 @@ interface Entry {
   running?: { jobName: string; scheduledAt: number; waiting?: string };
   missed?: { scheduledAt: number; message: string };
   record?: HealthRecord;
-  /** Newest run whose record was written (epoch ms of its finish). */
-  lastWrittenAt?: number;
+  /** Scheduled time (epoch ms) of the newest run whose record was written. */
+  lastWrittenScheduledAt?: number;
   runNowHandled?: string;
 }
 
@@ -351,7 +353,7 @@ export class KubernetesController implements StatusProvider {
         key,
         raw,
         history: [],
-        ...(typeof status.lastRun === 'number' ? { lastWrittenAt: status.lastRun * 1000 } : {}),
+        ...(typeof status.lastScheduleTime === 'string' && !Number.isNaN(Date.parse(status.lastScheduleTime)) ? { lastWrittenScheduledAt: Date.parse(status.lastScheduleTime) } : {}),
         ...(typeof status.runNowHandled === 'string' ? { runNowHandled: status.runNowHandled } : {}),
       };
       this.entries.set(key, entry);
@@ -532,7 +534,7 @@ export class KubernetesController implements StatusProvider {
       ...(entry.invalid ? { invalid: entry.invalid } : {}),
       ...(entry.applyError ? { applyError: entry.applyError } : {}),
       ...(def?.spec.suspend ? { suspended: true } : {}),
-      ...(last ? { lastRun: { finishedAt: last.finishedAt, state: last.state, jobName: last.jobName, ...(last.reason ? { reason: last.reason } : {}), ...(last.message ? { message: last.message } : {}) } } : {}),
+      ...(last ? { lastRun: { scheduledAt: last.scheduledAt, finishedAt: last.finishedAt, state: last.state, jobName: last.jobName, ...(last.reason ? { reason: last.reason } : {}), ...(last.message ? { message: last.message } : {}) } } : {}),
       ...(entry.missed ? { missed: entry.missed } : {}),
       ...(nextRunAt !== undefined ? { nextRunAt } : {}),
       ...(entry.runNowHandled !== undefined ? { runNowHandled: entry.runNowHandled } : {}),
@@ -600,6 +602,15 @@ export class KubernetesController implements StatusProvider {
       if (run.waiting) this.recheckLater(jobKey, 30_000);
       return;
     }
+    // The Job's watch can be ahead of the pods' and the HealthStates' watches: a Job that looks
+    // finished without a report waits a little for its pod and HealthState to show up.
+    if (run.source === 'job' && !run.stuck) {
+      const graceMs = (this.options.resultGraceSeconds ?? 10) * 1000;
+      if (now - run.finishedAt < graceMs) {
+        this.recheckLater(jobKey, Math.min(1_000, graceMs));
+        return;
+      }
+    }
     const dedupe = `${defKey}@${run.scheduledAt}@${run.jobName}`;
     for (const w of run.warnings) log.warn(w);
     if (!this.collected.has(dedupe)) {
@@ -632,13 +643,13 @@ export class KubernetesController implements StatusProvider {
     this.counters.runsCollected++;
     this.counters.byState[result.state] = (this.counters.byState[result.state] ?? 0) + 1;
     entry.history.unshift(summary);
-    entry.history.sort((a, b) => b.finishedAt - a.finishedAt);
+    entry.history.sort((a, b) => b.scheduledAt - a.scheduledAt);
     entry.history.length = Math.min(entry.history.length, this.options.historySize ?? 10);
     const fields = { state: result.state, scheduledAt: new Date(run.scheduledAt).toISOString(), source: run.source, ...(result.reason ? { reason: result.reason, error: result.message } : {}) };
     if (result.reason) log.warn(fields, 'check failed to produce a result');
     else log.info(fields, 'run finished');
-    if (entry.lastWrittenAt !== undefined && run.finishedAt < entry.lastWrittenAt) {
-      log.info({ finishedAt: new Date(run.finishedAt).toISOString() }, 'an older run than the one recorded finished late; the record keeps the newer result');
+    if (entry.lastWrittenScheduledAt !== undefined && run.scheduledAt < entry.lastWrittenScheduledAt) {
+      log.info({ scheduledAt: new Date(run.scheduledAt).toISOString() }, 'a run older than the one recorded finished late; the record keeps the newer result');
       return;
     }
     const record = buildHealthRecord({ definition: def, destination: this.options.destination, state: result.state, details: result.details, finishedAt: run.finishedAt });
@@ -648,7 +659,7 @@ export class KubernetesController implements StatusProvider {
       return;
     }
     entry.record = record;
-    entry.lastWrittenAt = run.finishedAt;
+    entry.lastWrittenScheduledAt = run.scheduledAt;
     this.delivery.put(record);
   }
 

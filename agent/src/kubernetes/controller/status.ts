@@ -28,6 +28,8 @@ export interface DefinitionStatus {
   state?: HealthState;
   lastRun?: number;
   lastRunTime?: string;
+  /** Scheduled time of the last run (its identity with the definition). */
+  lastScheduleTime?: string;
   nextRunTime?: string;
   conditions: Condition[];
   /** The last `health.vigil.dev/run-now` annotation value acted upon. */
@@ -44,7 +46,7 @@ export interface StatusFacts {
   invalid?: string[];
   applyError?: string;
   suspended?: boolean;
-  lastRun?: { finishedAt: number; state: HealthState; reason?: ReasonCode; message?: string; jobName: string };
+  lastRun?: { scheduledAt: number; finishedAt: number; state: HealthState; reason?: ReasonCode; message?: string; jobName: string };
   /** A scheduled run that should have started and did not. */
   missed?: { scheduledAt: number; message: string };
   nextRunAt?: number;
@@ -78,7 +80,7 @@ export function buildStatus(facts: StatusFacts, previous: Partial<DefinitionStat
     conditions.push(cond('Ready', 'True', 'Reconciled', `CronJob ${facts.cronJobName ?? ''} is up to date`));
   }
   const run = facts.lastRun;
-  if (facts.missed && (!run || run.finishedAt < facts.missed.scheduledAt)) {
+  if (facts.missed && (!run || run.scheduledAt < facts.missed.scheduledAt)) {
     conditions.push(cond('Failing', 'True', 'MissedSchedule', facts.missed.message));
   } else if (run?.reason) {
     conditions.push(cond('Failing', 'True', run.reason, run.message ?? `the check of Job ${run.jobName} failed (${run.reason})`));
@@ -95,6 +97,7 @@ export function buildStatus(facts: StatusFacts, previous: Partial<DefinitionStat
     ...(facts.cronJobName ? { cronJobName: facts.cronJobName } : {}),
     ...(state ? { state } : {}),
     ...(lastRun !== undefined ? { lastRun, lastRunTime: iso(lastRun * 1000) } : {}),
+    ...(run ? { lastScheduleTime: iso(run.scheduledAt) } : typeof carried.lastScheduleTime === 'string' ? { lastScheduleTime: carried.lastScheduleTime } : {}),
     ...(facts.nextRunAt !== undefined && !facts.suspended && !facts.invalid?.length ? { nextRunTime: iso(facts.nextRunAt) } : {}),
     ...(run ? { lastJob: run.jobName } : typeof carried.lastJob === 'string' ? { lastJob: carried.lastJob } : {}),
     ...(facts.runNowHandled !== undefined ? { runNowHandled: facts.runNowHandled } : typeof carried.runNowHandled === 'string' ? { runNowHandled: carried.runNowHandled } : {}),
