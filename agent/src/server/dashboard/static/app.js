@@ -339,6 +339,7 @@ function renderDetail(d) {
   const runButton = el('button', {
     type: 'button',
     id: 'run-now',
+    class: 'primary',
     text: 'Run now',
     onclick: async () => {
       runStatus.textContent = 'Requesting a run…';
@@ -375,7 +376,7 @@ function renderDetail(d) {
       ),
     ),
   );
-  $('detail-body').replaceChildren(dl, el('div', { class: 'actions' }, runButton, runStatus), warnings, detailsBlock, table);
+  $('detail-body').replaceChildren(...[dl, el('div', { class: 'actions' }, runButton, runStatus), warnings, detailsBlock, table].filter((n) => n !== null));
 }
 
 function closeDetail() {
