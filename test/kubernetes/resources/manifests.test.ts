@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { parseYamlDocuments } from '../../../agent/src/core/yaml.js';
 import { isDns1123Label, isDns1123Subdomain } from '../../../agent/src/core/naming.js';
 import type { HealthDefinition } from '../../../agent/src/core/model.js';
