@@ -47,7 +47,7 @@ describe('agent configuration', () => {
       throw new Error('expected a ConfigError');
     };
     expect(bad({ scheduler: { spreadSeconds: -1 } })).toMatch(/^vigil\.yaml: scheduler\.spreadSeconds: -1 must be >= 0/);
-    expect(bad({ store: { kind: 'nfs' } })).toBe('vigil.yaml: store.kind: "nfs" is not one of: fs, git');
+    expect(bad({ store: { kind: 'nfs' } })).toMatch(/^vigil\.yaml: store\.kind: "nfs" is not one of: fs, git, bucket/);
     expect(bad({ destination: 'Not_Valid' })).toMatch(/^vigil\.yaml: destination: "Not_Valid" is not a valid name/);
     expect(bad({ scheduler: { defaultTimeZone: 'Europe/Nowhere' } })).toBe('vigil.yaml: scheduler.defaultTimeZone: "Europe/Nowhere" is not a known IANA time zone');
     expect(bad({ server: { listen: 'localhost' } })).toBe('vigil.yaml: server.listen: "localhost" is not host:port or "off"');

@@ -413,6 +413,9 @@ export class Agent implements StatusProvider {
         location: this.options.store.describe(),
         pending: this.delivery.pending,
         oldestPendingSince: iso(this.delivery.oldestPendingSince),
+        oldestPendingSeconds: this.delivery.oldestPendingSince === undefined ? null : Math.max(0, Math.floor((Date.now() - this.delivery.oldestPendingSince) / 1000)),
+        delivered: this.delivery.deliveredCount,
+        failedAttempts: this.delivery.failureCount,
         lastError: this.delivery.lastError ? { message: this.delivery.lastError.message, at: iso(this.delivery.lastError.at) } : null,
       },
     };

@@ -12,6 +12,7 @@ import { DirectorySource } from '../sources/DirectorySource.js';
 import { FsStateStore } from '../stores/FsStateStore.js';
 import { GitStateStore, type GitAuth } from '../stores/GitStateStore.js';
 import { InitOnUse } from '../stores/InitOnUse.js';
+import { BucketStateStore, type BucketAuth } from '../stores/BucketStateStore.js';
 import { LocalRuntime } from '../runtimes/LocalRuntime.js';
 import type { ContainerEngineOption } from '../runtimes/engine.js';
 
@@ -29,12 +30,26 @@ export function buildSource(config: AgentConfig, logger: Logger): DefinitionSour
 export function buildStore(config: AgentConfig, logger: Logger): StateStore {
   const s = config.store;
   if (s.kind === 'fs') return new FsStateStore({ root: s.root, logger, fsync: s.fsync });
+  if (s.kind === 'bucket') {
+    return new InitOnUse(
+      new BucketStateStore({
+        endpoint: s.endpoint!,
+        bucketName: s.bucketName!,
+        path: s.path,
+        insecure: s.insecure,
+        ...(s.region ? { region: s.region } : {}),
+        auth: bucketAuth(s.authMethod === 'IAM' ? 'IAM' : 'accessKey', s.secretDir),
+        logger,
+        heartbeatMs: s.heartbeatSeconds * 1000,
+      }),
+    );
+  }
   return new InitOnUse(
     new GitStateStore({
       url: s.url!,
       branch: s.branch,
       path: s.path,
-      ...(s.authMethod ? { auth: gitAuth(s.authMethod, s.secretDir!) } : {}),
+      ...(s.authMethod === 'basicAuth' || s.authMethod === 'ssh' ? { auth: gitAuth(s.authMethod, s.secretDir!) } : {}),
       ...(s.gitAuthor ? { author: s.gitAuthor } : {}),
       workDir: join(config.dataDir, 'git'),
       logger,
@@ -44,15 +59,24 @@ export function buildStore(config: AgentConfig, logger: Logger): StateStore {
   );
 }
 
+/** Reads one key of a directory laid out as a mounted Kubernetes Secret. */
+function secretKey(method: string, dir: string, name: string): string {
+  try {
+    return readFileSync(join(dir, name), 'utf8');
+  } catch (err) {
+    throw new Error(`store.secretDir: cannot read key "${name}" for authMethod ${method} in ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Bucket credentials: Kratix's Secret keys accessKeyID and secretAccessKey, or the AWS default chain. */
+function bucketAuth(method: 'accessKey' | 'IAM', dir: string | undefined): BucketAuth {
+  if (method === 'IAM') return { kind: 'IAM' };
+  return { kind: 'accessKey', accessKeyId: secretKey(method, dir!, 'accessKeyID').trim(), secretAccessKey: secretKey(method, dir!, 'secretAccessKey').trim() };
+}
+
 /** Credentials from a directory of key files, laid out as a mounted Kubernetes Secret. */
 function gitAuth(method: 'basicAuth' | 'ssh', dir: string): GitAuth {
-  const key = (name: string): string => {
-    try {
-      return readFileSync(join(dir, name), 'utf8');
-    } catch (err) {
-      throw new Error(`store.secretDir: cannot read key "${name}" for authMethod ${method} in ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-    }
-  };
+  const key = (name: string): string => secretKey(method, dir, name);
   return method === 'basicAuth'
     ? { kind: 'basicAuth', username: key('username').trim(), password: key('password').trim() }
     : { kind: 'ssh', privateKey: key('sshPrivateKey'), knownHosts: key('knownHosts') };

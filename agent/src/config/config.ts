@@ -11,6 +11,7 @@ import { formatIssue, hasErrors, type Issue } from '../core/issues.js';
 import { boundedName, dns1123LabelProblem } from '../core/naming.js';
 import { isValidTimeZone } from '../core/schedule/index.js';
 import { CONFIG_SCHEMA } from './schema.js';
+import { applyKratixStateStore } from '../stores/ske-config.js';
 
 export interface ImageMappingConfig {
   image: string;
@@ -37,17 +38,24 @@ export interface AgentConfig {
     containerEngine: { command: string; globalArgs: string[]; runArgs: string[] };
   };
   store: {
-    kind: 'fs' | 'git';
+    kind: 'fs' | 'git' | 'bucket';
     root: string;
     fsync: boolean;
     url?: string;
     branch: string;
     path: string;
-    authMethod?: 'basicAuth' | 'ssh';
+    authMethod?: 'basicAuth' | 'ssh' | 'accessKey' | 'IAM';
     secretDir?: string;
     gitAuthor?: { name: string; email: string };
     flushIntervalSeconds: number;
     heartbeatSeconds: number;
+    /** bucket: S3 endpoint (host[:port] or URL), bucket, plain http / no TLS verification, signing region. */
+    endpoint?: string;
+    bucketName?: string;
+    insecure: boolean;
+    region?: string;
+    /** The Kratix store manifest or SKE ConfigMap the settings were completed from. */
+    kratixStateStore?: string;
   };
   scheduler: { concurrency: number; spreadSeconds: number; runOnStart: 'missing' | 'always' | 'never'; defaultTimeZone: string };
   server: { listen: string; tokenFile?: string; requireTokenForReads: boolean; readOnly: boolean };
@@ -132,6 +140,7 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   const o = options.overrides ?? {};
   const doc = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw) : raw) as Record<string, unknown>;
   validator ??= new SchemaValidator(CONFIG_SCHEMA);
+  const kratixWarnings = kratixStore(doc, options.source, options.base);
   const issues = validator.validate(doc);
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(options.source, [{ severity: 'error', path: '', message: 'must be a mapping' }]);
   if (hasErrors(issues)) throw new ConfigError(options.source, issues);
@@ -149,7 +158,13 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   const signalsListen = o.signalsListen ?? c.signals.listen;
   if (signalsListen !== 'off' && !parseListen(signalsListen)) more.push({ severity: 'error', path: 'signals.listen', message: `"${signalsListen}" is not host:port or "off"` });
   if (c.store.kind === 'git' && !c.store.url) more.push({ severity: 'error', path: 'store.url', message: 'required when store.kind is git' });
-  if (c.store.authMethod && !c.store.secretDir) more.push({ severity: 'error', path: 'store.secretDir', message: `required for authMethod ${c.store.authMethod}` });
+  if (c.store.kind === 'bucket') {
+    for (const key of ['endpoint', 'bucketName'] as const) if (!c.store[key]) more.push({ severity: 'error', path: `store.${key}`, message: 'required when store.kind is bucket' });
+    c.store.authMethod ??= 'accessKey';
+  }
+  const storeAuth = c.store.kind === 'bucket' ? ['accessKey', 'IAM'] : ['basicAuth', 'ssh'];
+  if (c.store.authMethod && c.store.kind !== 'fs' && !storeAuth.includes(c.store.authMethod)) more.push({ severity: 'error', path: 'store.authMethod', message: `"${c.store.authMethod}" is not one of ${storeAuth.join(', ')} for store.kind ${c.store.kind}` });
+  if (c.store.authMethod && c.store.authMethod !== 'IAM' && c.store.kind !== 'fs' && !c.store.secretDir) more.push({ severity: 'error', path: 'store.secretDir', message: `required for authMethod ${c.store.authMethod}${c.store.kind === 'bucket' ? ' (the default of store.kind bucket; use authMethod IAM for the AWS credential chain)' : ''}` });
   if (hasErrors(more)) throw new ConfigError(options.source, more);
 
   const engine = c.runtime.containerEngine;
@@ -192,7 +207,27 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
     shutdownGraceSeconds: c.shutdownGraceSeconds,
     source: options.source,
   };
-  return { config, warnings: issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(options.source, i)) };
+  return { config, warnings: [...kratixWarnings, ...issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(options.source, i))] };
+}
+
+/** Completes `store` from `store.kratixStateStore` (a Kratix store or SKE ConfigMap file) before validation. */
+function kratixStore(doc: unknown, source: string, base: string): string[] {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return [];
+  const d = doc as Record<string, unknown>;
+  const store = d.store;
+  if (store === null || typeof store !== 'object' || Array.isArray(store)) return [];
+  const runtime = d.runtime !== null && typeof d.runtime === 'object' ? (d.runtime as Record<string, unknown>) : {};
+  try {
+    return applyKratixStateStore(store as Record<string, unknown>, {
+      base,
+      ...(typeof runtime.secretsDir === 'string' ? { runtimeSecretsDir: runtime.secretsDir } : {}),
+      read: (path) => readFileSync(path, 'utf8'),
+    }).map((w) => `${source}: ${w}`);
+  } catch (err) {
+    const message = (err as Error).message;
+    const colon = message.indexOf(': ');
+    throw new ConfigError(source, [{ severity: 'error', path: message.slice(0, colon), message: message.slice(colon + 2) }]);
+  }
 }
 
 /** host:port -> {host, port}; accepts [::1]:port. */
