@@ -7,6 +7,7 @@ import { packageRoot } from '../paths.js';
 import { registerAgent } from './commands/agent.js';
 import { registerK8sAdapter } from './commands/k8s-adapter.js';
 import { registerImportKhcheck } from './commands/import-khcheck.js';
+import { registerPlugins } from './commands/plugins.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWatch } from './commands/watch.js';
@@ -21,6 +22,7 @@ const program = new Command()
 
 registerAgent(program);
 registerK8sAdapter(program);
+registerPlugins(program);
 registerRun(program);
 registerValidate(program);
 registerImportKhcheck(program);

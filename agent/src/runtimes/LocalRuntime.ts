@@ -24,6 +24,13 @@ import { DEFAULT_MAX_OUTPUT_FILE_BYTES, readStatusFile } from './output-file.js'
 import { runProcess, type Exited } from './process-runner.js';
 import { findExecutable, processCommand, resolveContainer, type ContainerPlan, type ProcessPlan, type ResolveContext } from './resolve.js';
 import { createRunDir, defaultWorkDir, openForContainers, prepareWorkDir, removeRunDir, type RunDirectory } from './run-dir.js';
+import type { CheckPlugin } from '../plugins/discovery.js';
+import { runPluginContainer } from '../plugins/in-process.js';
+
+/** Finds the plugin that serves an image in-process (see plugins/discovery.ts). */
+export interface PluginLookup {
+  forImage(image: string): CheckPlugin | undefined;
+}
 
 /** When a run directory survives its run. */
 export type KeepRunDirs = 'never' | 'failed' | 'always';
@@ -49,6 +56,11 @@ export interface LocalRuntimeOptions {
   maxCaptureBytes?: number;
   /** Limit of output/health-status.yaml; default 1 MiB. */
   maxOutputFileBytes?: number;
+  /**
+   * Plugins run in-process a container whose image they serve and that sets no `command`
+   * (a configured `images` entry for the image wins). A function is called once, on the first run.
+   */
+  plugins?: PluginLookup | (() => Promise<PluginLookup>);
 }
 
 /** A container engine name must be usable as a container name part. */
@@ -72,6 +84,9 @@ export class LocalRuntime implements CheckRuntime {
   private workDir: string | undefined;
   private readonly keepRunDirs: KeepRunDirs;
   private readonly images: ImageTable;
+  private readonly configuredImages: ImageTable;
+  private readonly pluginsOption: LocalRuntimeOptions['plugins'];
+  private plugins: Promise<PluginLookup | undefined> | undefined;
   private readonly engineOption: ContainerEngineOption;
   private engine: ContainerEngine | undefined | null = null;
   private readonly baseProcessEnv: Readonly<Record<string, string>>;
@@ -89,7 +104,10 @@ export class LocalRuntime implements CheckRuntime {
     this.clock = options.clock ?? systemClock;
     this.workDirOption = options.workDir ?? defaultWorkDir();
     this.keepRunDirs = options.keepRunDirs ?? 'never';
-    this.images = new ImageTable(validateImageMappings(options.images ?? []), builtinImageMappings());
+    const configured = validateImageMappings(options.images ?? []);
+    this.images = new ImageTable(configured, builtinImageMappings());
+    this.configuredImages = new ImageTable(configured);
+    this.pluginsOption = options.plugins;
     this.engineOption = options.containerEngine ?? 'auto';
     this.maxCaptureBytes = positive(options.maxCaptureBytes, DEFAULT_MAX_CAPTURE_BYTES, 'maxCaptureBytes');
     this.maxOutputFileBytes = positive(options.maxOutputFileBytes, DEFAULT_MAX_OUTPUT_FILE_BYTES, 'maxOutputFileBytes');
@@ -155,6 +173,8 @@ export class LocalRuntime implements CheckRuntime {
 
   private async runContainer(request: RunRequest, facts: DefinitionFacts, dir: RunDirectory, cancel: RunCancellation, container: Container, index: number): Promise<Step> {
     const path = `spec.workflow.spec.containers[${index}]`;
+    const plugin = await this.pluginFor(container);
+    if (plugin) return this.runAsPlugin(request, facts, dir, cancel, container, path, plugin);
     const plan = resolveContainer(container, this.resolveContext);
     if (plan.via === 'none') return { kind: 'failed', message: plan.message, reason: 'StartFailed' };
     const base = [...facts.env, ...runEnv({ runId: request.runId, scheduledAt: request.scheduledAt, dirs: plan.via === 'process' ? dir : CONTAINER_DIRS, extra: request.env })];
@@ -171,6 +191,38 @@ export class LocalRuntime implements CheckRuntime {
       kind: 'ran',
       outcome: { name: container.name, image: container.image, via: plan.via, exitCode, signal, durationMs: performance.now() - started, stdout, stderr },
     };
+  }
+
+  /** The plugin that runs this container in-process, if any. */
+  private async pluginFor(container: Container): Promise<CheckPlugin | undefined> {
+    if (this.pluginsOption === undefined || container.command !== undefined || this.configuredImages.lookup(container.image)) return undefined;
+    const option = this.pluginsOption;
+    this.plugins ??= typeof option === 'function'
+      ? option().catch((err: unknown) => {
+        this.logger.error({ error: (err as Error).message }, 'plugin discovery failed; images run as processes');
+        return undefined;
+      })
+      : Promise.resolve(option);
+    return (await this.plugins)?.forImage(container.image);
+  }
+
+  private async runAsPlugin(request: RunRequest, facts: DefinitionFacts, dir: RunDirectory, cancel: RunCancellation, container: Container, path: string, plugin: CheckPlugin): Promise<Step> {
+    const base = [...facts.env, ...runEnv({ runId: request.runId, scheduledAt: request.scheduledAt, dirs: dir, extra: request.env })];
+    const env = containerEnv({ base, container, path, definition: request.definition, keys: this.keys });
+    if (!env.ok) return { kind: 'failed', message: `${env.path}: ${env.message}`, reason: 'StartFailed' };
+    request.logger.debug({ container: container.name, via: 'plugin', plugin: plugin.type }, 'starting container');
+    const started = performance.now();
+    const exit = await runPluginContainer({
+      plugin,
+      env: env.env,
+      inputDir: dir.input,
+      outputDir: dir.output,
+      cancel,
+      logger: request.logger,
+      maxOutputBytes: this.maxOutputFileBytes,
+      maxCaptureBytes: this.maxCaptureBytes,
+    });
+    return { kind: 'ran', outcome: { name: container.name, image: container.image, via: 'plugin', ...exit, durationMs: performance.now() - started } };
   }
 
   private async runAsProcess(

@@ -9,6 +9,7 @@ import {
   envInt,
   envList,
   isPlainObject,
+  type EnvSource,
   loadCheckConfig,
   type ConfigIssue,
 } from '../../sdk/src/index.js';
@@ -147,12 +148,12 @@ function readWatch(raw: Record<string, unknown>, path: string, issues: ConfigIss
  * HTTP_CHECK_EXPECTED_STATUS (comma-separated codes or ranges) and HTTP_CHECK_TIMEOUT
  * (seconds). Returns undefined when HTTP_CHECK_URL is unset or empty.
  */
-export function httpCheckConfigFromEnv(): HttpCheckConfig | undefined {
-  const urls = envList(URL_ENV);
+export function httpCheckConfigFromEnv(env: EnvSource = process.env): HttpCheckConfig | undefined {
+  const urls = envList(URL_ENV, [], env);
   if (urls.length === 0) return undefined;
   const issues: ConfigIssue[] = [];
-  const timeoutMs = envInt(TIMEOUT_ENV, DEFAULT_TIMEOUT_SECONDS, { min: 1, max: MAX_TIMEOUT_SECONDS }) * 1000;
-  const statuses = envList(EXPECTED_STATUS_ENV);
+  const timeoutMs = envInt(TIMEOUT_ENV, DEFAULT_TIMEOUT_SECONDS, { min: 1, max: MAX_TIMEOUT_SECONDS }, env) * 1000;
+  const statuses = envList(EXPECTED_STATUS_ENV, [], env);
   const expectedStatus = statuses.length > 0 ? readExpectedStatus(statuses, EXPECTED_STATUS_ENV, issues) : [{ min: 200, max: 200 }];
   const targets: HttpTarget[] = [];
   urls.forEach((text, i) => {
@@ -182,9 +183,16 @@ export function httpCheckConfigFromEnv(): HttpCheckConfig | undefined {
  * Throws when there is none or it is invalid.
  */
 export async function loadHttpCheckConfig(): Promise<HttpCheckConfig> {
-  const raw = await loadCheckConfig(HTTP_CHECK_KEY);
+  return httpCheckConfigFrom(await loadCheckConfig(HTTP_CHECK_KEY), process.env);
+}
+
+/**
+ * The configuration from the `health_checks` value already found (undefined when there
+ * is none), else the HTTP_CHECK_* shorthand of `env`. Throws when there is neither.
+ */
+export function httpCheckConfigFrom(raw: unknown, env: EnvSource): HttpCheckConfig {
   if (raw !== undefined) return parseHttpCheckConfig(raw);
-  const fromEnv = httpCheckConfigFromEnv();
+  const fromEnv = httpCheckConfigFromEnv(env);
   if (fromEnv) return fromEnv;
   throw new Error(
     `no HTTP check configuration: set ${HTTP_CHECK_KEY} in the HealthDefinition's input (or its spec), ` +

@@ -25,19 +25,35 @@ export interface LoadCheckConfigOptions {
  */
 export async function loadCheckConfig<T = unknown>(key: string, opts: LoadCheckConfigOptions = {}): Promise<T | undefined> {
   const envName = opts.env ?? CHECK_CONFIG_ENV;
-  const text = process.env[envName];
-  if (text !== undefined && text.trim() !== '') {
-    try {
-      return parseYamlText(text) as T;
-    } catch (err) {
-      throw new Error(`environment variable ${envName} is not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  const input = await readInput({ ...opts.input, missingOk: true });
-  if (input[key] !== undefined) return input[key] as T;
+  const fromEnv = configFromEnv(envName, process.env);
+  if (fromEnv !== undefined) return fromEnv as T;
+  return findCheckConfig(key, await readInput({ ...opts.input, missingOk: true }), {}, envName) as T | undefined;
+}
+
+/** An environment: `process.env` for a check process, the container's variables for an in-process plugin. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The same lookup as {@link loadCheckConfig} over an input object already read and a given
+ * environment (in-process plugins run with their container's environment, not the agent's).
+ */
+export function findCheckConfig(key: string, input: Record<string, unknown>, env: EnvSource, envName = CHECK_CONFIG_ENV): unknown {
+  const fromEnv = configFromEnv(envName, env);
+  if (fromEnv !== undefined) return fromEnv;
+  if (input[key] !== undefined) return input[key];
   const spec = input.spec;
-  if (isPlainObject(spec) && spec[key] !== undefined) return spec[key] as T;
+  if (isPlainObject(spec) && spec[key] !== undefined) return spec[key];
   return undefined;
+}
+
+function configFromEnv(envName: string, env: EnvSource): unknown {
+  const text = env[envName];
+  if (text === undefined || text.trim() === '') return undefined;
+  try {
+    return parseYamlText(text);
+  } catch (err) {
+    throw new Error(`environment variable ${envName} is not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** One problem in a configuration: a dotted field path with [i] indexes, and what is wrong. */
@@ -68,8 +84,8 @@ export interface IntRange {
 }
 
 /** An integer environment variable (decimal digits, optional sign), optionally range-checked. */
-export function envInt(name: string, fallback?: number, range: IntRange = {}): number {
-  const raw = process.env[name]?.trim();
+export function envInt(name: string, fallback?: number, range: IntRange = {}, env: EnvSource = process.env): number {
+  const raw = env[name]?.trim();
   let value: number;
   if (raw === undefined || raw === '') {
     if (fallback === undefined) throw new Error(`environment variable ${name} is required`);
@@ -100,8 +116,8 @@ export function envBool(name: string, fallback?: boolean): boolean {
 }
 
 /** A comma-separated environment variable: items trimmed, empty items dropped; `fallback` when unset or empty. */
-export function envList(name: string, fallback: string[] = []): string[] {
-  const items = (process.env[name] ?? '')
+export function envList(name: string, fallback: string[] = [], env: EnvSource = process.env): string[] {
+  const items = (env[name] ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');

@@ -24,6 +24,7 @@ export {
 } from './status.js';
 export {
   loadCheckConfig,
+  findCheckConfig,
   envString,
   envInt,
   envBool,
@@ -33,6 +34,8 @@ export {
   type ConfigIssue,
   type IntRange,
   type LoadCheckConfigOptions,
+  type EnvSource,
 } from './config.js';
 export { isPlainObject, describeType } from './yaml.js';
 export { runCheck, type CheckContext, type CheckFunction, type RunCheckOptions } from './run.js';
+export { defineCheckPlugin, type CheckPlugin, type CheckPluginContext, type PluginLogger } from './plugin.js';
