@@ -15,6 +15,7 @@ import { InitOnUse } from '../stores/InitOnUse.js';
 import { BucketStateStore, type BucketAuth } from '../stores/BucketStateStore.js';
 import { LocalRuntime } from '../runtimes/LocalRuntime.js';
 import type { ContainerEngineOption } from '../runtimes/engine.js';
+import { pluginLoader } from '../plugins/load.js';
 
 export function buildSource(config: AgentConfig, logger: Logger): DefinitionSource {
   return new DirectorySource({
@@ -94,6 +95,7 @@ export function buildRuntime(config: AgentConfig['runtime'], logger: Logger): Ch
     ...(config.configMapsDir ? { configMapsDir: config.configMapsDir } : {}),
     maxCaptureBytes: config.maxCaptureBytes,
     maxOutputFileBytes: config.maxOutputBytes,
+    ...(config.inProcessPlugins ? { plugins: pluginLoader(config.pluginDirs, logger) } : {}),
   });
 }
 

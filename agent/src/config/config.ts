@@ -32,6 +32,10 @@ export interface AgentConfig {
     maxCaptureBytes: number;
     maxOutputBytes: number;
     passEnv: string[];
+    /** Run containers whose image a plugin serves in-process. */
+    inProcessPlugins: boolean;
+    /** User plugin directories (absolute), after the built-in plugins. */
+    pluginDirs: string[];
     secretsDir?: string;
     configMapsDir?: string;
     images: ImageMappingConfig[];
@@ -89,8 +93,9 @@ export interface ConfigOverrides {
 type RawConfig = Omit<AgentConfig, 'source' | 'destination' | 'definitions' | 'runtime' | 'scheduler'> & {
   destination?: string;
   definitions: Omit<AgentConfig['definitions'], 'paths'> & { paths?: string[] };
-  runtime: Omit<AgentConfig['runtime'], 'passEnv' | 'images' | 'containerEngine'> & {
+  runtime: Omit<AgentConfig['runtime'], 'passEnv' | 'images' | 'containerEngine' | 'pluginDirs'> & {
     passEnv?: string[];
+    pluginDirs?: string[];
     images?: ImageMappingConfig[];
     containerEngine?: Partial<AgentConfig['runtime']['containerEngine']>;
   };
@@ -181,6 +186,7 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
       ...(c.runtime.secretsDir ? { secretsDir: at(c.runtime.secretsDir) } : {}),
       ...(c.runtime.configMapsDir ? { configMapsDir: at(c.runtime.configMapsDir) } : {}),
       passEnv: c.runtime.passEnv ?? [],
+      pluginDirs: (c.runtime.pluginDirs ?? []).map(at),
       images: (c.runtime.images ?? []).map((m) => ({ ...m, command: m.command.map((part, i) => (i > 0 && (part.startsWith('./') || part.startsWith('../')) ? at(part) : part)) })),
       containerEngine: { command: engine?.command ?? 'auto', globalArgs: engine?.globalArgs ?? [], runArgs: engine?.runArgs ?? [] },
     },

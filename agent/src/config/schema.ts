@@ -38,6 +38,8 @@ export const CONFIG_SCHEMA: StructuralSchema = {
         maxCaptureBytes: int('Bytes of stdout and of stderr kept per container', { minimum: 1024, default: 65536 }),
         maxOutputBytes: int('Largest accepted health-status.yaml', { minimum: 1024, default: 1048576 }),
         passEnv: strings('Agent environment variables passed to check processes (none by default)'),
+        inProcessPlugins: bool('Run containers whose image a plugin serves (e.g. the built-in HTTP and RDS checks) in-process', true),
+        pluginDirs: strings('Directories of user check plugins (<type>.check-plugin.js or .mjs), loaded after the built-in ones'),
         secretsDir: str('Directory holding <namespace>/<secret>/<key> files for env valueFrom.secretKeyRef'),
         configMapsDir: str('Directory holding <namespace>/<configmap>/<key> files for env valueFrom.configMapKeyRef'),
         images: {
