@@ -8,6 +8,7 @@ import { Agent } from '../../agent/Agent.js';
 import { Outbox } from '../../agent/Outbox.js';
 import { buildRuntime, buildSource, buildStore } from '../../agent/build.js';
 import { AgentServer } from '../../server/server.js';
+import { registerDashboard } from '../../server/dashboard/index.js';
 import { TokenAuth, loadToken } from '../../server/auth.js';
 import { AgentMetrics } from '../../metrics/metrics.js';
 import { RunRegistry } from '../../control/runs.js';
@@ -15,6 +16,7 @@ import { SignalControl } from '../../control/signals.js';
 import { SignalServer } from '../../control/signal-server.js';
 import { ReportRegistry } from '../../reporting/ReportRegistry.js';
 import { integer, fail } from '../util.js';
+import { runKubernetesAgent } from '../../kubernetes/serve.js';
 
 interface AgentFlags {
   config?: string;
@@ -30,6 +32,9 @@ interface AgentFlags {
   signalsListen?: string;
   initialSignal?: 'RUN' | 'PAUSE';
   readOnly?: boolean;
+  source?: 'directory' | 'kubernetes';
+  runtime?: 'local' | 'kubernetes';
+  kubeconfig?: string;
 }
 
 export function registerAgent(program: Command): void {
@@ -49,6 +54,9 @@ export function registerAgent(program: Command): void {
     .option('--signals-listen <host:port|off>', 'Krkn-compatible signal listener (overrides signals.listen)')
     .addOption(new Option('--initial-signal <state>', 'run signal at start (overrides signals.initialState)').choices(['RUN', 'PAUSE']))
     .option('--read-only', 'no mutating HTTP endpoints (overrides server.readOnly)')
+    .addOption(new Option('--source <kind>', 'where definitions come from (overrides definitions.kind)').choices(['directory', 'kubernetes']))
+    .addOption(new Option('--runtime <kind>', 'how checks run; kubernetes makes the agent a controller (overrides runtime.kind)').choices(['local', 'kubernetes']))
+    .option('--kubeconfig <file>', 'kubeconfig for --source kubernetes (overrides definitions.kubeconfig)')
     .addHelpText('after', '\nSIGTERM or SIGINT drains running checks (up to shutdownGraceSeconds) and exits 0; a second signal exits at once.')
     .action(async (flags: AgentFlags) => {
       await runAgent(flags);
@@ -69,6 +77,9 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     ...(flags.signalsListen ? { signalsListen: flags.signalsListen } : {}),
     ...(flags.initialSignal ? { initialSignal: flags.initialSignal } : {}),
     ...(flags.readOnly === true ? { readOnly: true } : {}),
+    ...(flags.source ? { source: flags.source } : {}),
+    ...(flags.runtime ? { runtime: flags.runtime } : {}),
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
   };
   let loaded;
   try {
@@ -91,6 +102,10 @@ async function runAgent(flags: AgentFlags): Promise<void> {
     auth = new TokenAuth(loadToken(config.server.tokenFile));
   } catch (err) {
     fail(`${config.source}: ${(err as Error).message}`, 2);
+  }
+  if (config.runtime.kind === 'kubernetes') {
+    await runKubernetesAgent(config, logger, store, auth);
+    return;
   }
   const signals = new SignalControl(config.signals.initialState);
   const runs = new RunRegistry();
@@ -132,6 +147,7 @@ async function runAgent(flags: AgentFlags): Promise<void> {
       reports,
       signals,
       agentName: config.destination,
+      dashboard: (app) => { registerDashboard(app); },
     });
     try {
       const bound = await server.start();

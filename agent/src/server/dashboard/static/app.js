@@ -23,6 +23,7 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const view = {
   items: /** @type {any[]} */ ([]),
   summary: /** @type {any} */ (null),
+  signal: /** @type {string | null} */ (null),
   previousStates: new Map(),
   loadedOnce: false,
   selected: /** @type {string | null} */ (null),
@@ -263,11 +264,11 @@ function renderSummary() {
     if (s.invalidFiles) parts.push(`${s.invalidFiles} invalid file${s.invalidFiles === 1 ? '' : 's'}`);
   } else parts.push(`${view.items.length} definitions`);
   $('agent-line').textContent = parts.join(' · ');
-  const signal = s?.signal?.state ?? s?.signal ?? null;
+  const signal = view.signal;
   const sig = $('signal');
-  if (typeof signal === 'string' && signal !== 'RUN') {
+  if (signal === 'PAUSE' || signal === 'STOP') {
     sig.hidden = false;
-    sig.textContent = signal === 'PAUSE' ? 'Paused: no new runs start until the agent receives RUN.' : `Signal: ${signal}`;
+    sig.textContent = signal === 'PAUSE' ? 'Paused: no new runs start until the agent receives RUN.' : 'Stopping: the agent received STOP.';
   } else sig.hidden = true;
 }
 
@@ -420,9 +421,11 @@ function announceChanges() {
 async function refresh() {
   clearTimeout(view.timer);
   try {
-    const [defs, summary] = await Promise.all([api('api/v1/definitions'), api('api/v1/status').catch((e) => (e instanceof AuthRequired ? Promise.reject(e) : null))]);
+    const optional = (e) => (e instanceof AuthRequired ? Promise.reject(e) : null);
+    const [defs, summary, signal] = await Promise.all([api('api/v1/definitions'), api('api/v1/status').catch(optional), api('api/v1/signal').catch(optional)]);
     view.items = Array.isArray(defs?.items) ? defs.items : Array.isArray(defs) ? defs : [];
     view.summary = summary;
+    view.signal = typeof signal?.state === 'string' ? signal.state : null;
     announceChanges();
     view.loadedOnce = true;
     $('auth').hidden = true;
