@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toYaml } from '../../agent/src/core/yaml.js';
 import { checkDefinition, shell } from '../support/check-definition.js';
 import { AgentProcess } from '../support/cli.js';
-import { tempDir, waitFor } from '../support/tmp.js';
+import { tempDir } from '../support/tmp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -50,7 +50,6 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     );
     const url = await agent.url();
     const auth = { authorization: `Bearer ${TOKEN}` };
-    await waitFor(() => agent!.lines.filter((l) => l.msg === 'run finished' || l.state !== undefined).length >= 0, 'agent');
     // All four have run once before the page is checked.
     for (const deadline = Date.now() + 30_000; ;) {
       const r = (await (await fetch(`${url}/api/v1/definitions`, { headers: auth })).json()) as { items: { state: string | null }[] };
@@ -76,7 +75,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Use token' }).click();
     await page.locator('body[data-loaded="true"]').waitFor();
     expect(await page.locator('#auth').isHidden()).toBe(true);
-    expect(await page.evaluate(() => sessionStorage.getItem('vigil.token'))).toBe(TOKEN);
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('vigil.token')")).toBe(TOKEN);
 
     const rowState = (key: string): Promise<string | null> => page.locator(`tr[data-key="${key}"]`).getAttribute('data-state');
     const rows = page.locator('#rows tr');
