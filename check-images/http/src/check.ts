@@ -130,6 +130,10 @@ function fitDetails(
     Buffer.byteLength(serializeStatus({ state, details }, Number.POSITIVE_INFINITY), 'utf8') <= maxBytes;
   const listing = (targets: TargetReport[]): Record<string, unknown> =>
     targets.length === reports.length ? { targets, summary } : { targets, summary: { ...summary, omitted: reports.length - targets.length } };
+  // Fast path: rendering YAML costs more than the probe itself for a small check. Block YAML
+  // of these flat reports is never three times its JSON, so a JSON under a third of the
+  // budget fits without rendering.
+  if (Buffer.byteLength(JSON.stringify(listing(reports)), 'utf8') * 3 <= maxBytes) return listing(reports);
   if (fits(listing(reports))) return listing(reports);
   const failed = reports.filter((r) => !r.ok);
   // The largest prefix of the failed targets that fits (binary search; zero always fits in practice).
