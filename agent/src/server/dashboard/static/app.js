@@ -4,7 +4,9 @@
 
 const params = new URLSearchParams(location.search);
 const POLL_MS = Math.max(1, Number(params.get('refresh') ?? 5) || 5) * 1000;
-const STRIP_SLOTS = 20;
+/** Bars in a history strip: at least this many (empty ones first), more when the agent keeps more history. */
+const STRIP_MIN_SLOTS = 10;
+const STRIP_MAX_SLOTS = 50;
 const TOKEN_KEY = 'vigil.token';
 
 /** Display of each state: text is always shown; colour and icon only reinforce it. */
@@ -153,14 +155,14 @@ function badge(state) {
 }
 
 function strip(item) {
-  const h = historyOf(item).slice(-STRIP_SLOTS);
+  const h = historyOf(item).slice(-STRIP_MAX_SLOTS);
   const counts = {};
   for (const r of h) counts[r.state] = (counts[r.state] ?? 0) + 1;
   const summary = h.length === 0
     ? 'No runs yet'
     : `Last ${h.length} result${h.length === 1 ? '' : 's'}: ${Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ')}; newest ${h[h.length - 1].state}`;
   const ol = el('ol', { class: 'strip', role: 'img', 'aria-label': summary, title: summary });
-  for (let i = h.length; i < STRIP_SLOTS; i++) ol.append(el('li', { class: 'slot empty' }));
+  for (let i = h.length; i < STRIP_MIN_SLOTS; i++) ol.append(el('li', { class: 'slot empty' }));
   for (const r of h) {
     const state = r.state in STATES ? r.state : 'unknown';
     ol.append(el('li', { class: `slot s-${state}`, title: `${r.state} · ${absolute(r.finishedAt)}${r.reason ? ` · ${r.reason}` : ''}` }));
