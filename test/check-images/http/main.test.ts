@@ -73,6 +73,21 @@ describe.skipIf(distMissing(MAIN))('the HTTP check image entry point (compiled, 
     expect(file.details.targets[0].error).toMatch(/ECONNREFUSED/);
   });
 
+  it('runs a watching run when health_checks has a duration', async () => {
+    let n = 0;
+    const s = await server((_req, res) => {
+      n += 1;
+      res.writeHead(n === 2 ? 503 : 200).end();
+    });
+    await input(`health_checks:\n  interval: 0.05\n  duration: 0.4\n  config:\n  - url: ${s.url}/\n`);
+    const result = await run();
+    expect(result.code).toBe(0);
+    const file = await status();
+    expect(file.state).toBe('degraded');
+    expect(file.details.targets[0].windows.map((w: { status_code: string }) => w.status_code)).toEqual(['200', '503', '200']);
+    expect(file.details.targets[0].downtime_seconds).toBeGreaterThan(0);
+  });
+
   it('exits 1 and writes nothing without any configuration', async () => {
     const result = await run();
     expect(result.code).toBe(1);

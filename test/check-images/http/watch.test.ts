@@ -131,6 +131,27 @@ describe('a watching run as a check (health_checks with duration)', () => {
   });
 });
 
+describe('secrets in a watching run', () => {
+  it('never puts tokens, passwords or secret query values in windows, details or the report', async () => {
+    const s = await scripted((n) => (n % 2 === 0 ? 401 : 200));
+    const raw = {
+      interval: 0.03,
+      duration: 0.3,
+      config: [
+        { url: `${s.url}/a?api_key=qk-999`, bearer_token: 'tok-SECRET-1' },
+        { url: s.url.replace('http://', 'http://admin:pw-SECRET-2@'), headers: { 'X-Auth-Token': 'hdr-SECRET-3' } },
+      ],
+    };
+    const config = parseHttpCheckConfig(raw);
+    const report = await watchTargets(config.targets, { intervalMs: 30, durationMs: 300 });
+    const result = await runHttp(config);
+    const text = JSON.stringify([report, result]);
+    for (const secret of ['tok-SECRET-1', 'pw-SECRET-2', 'hdr-SECRET-3', 'qk-999']) expect(text).not.toContain(secret);
+    expect(report.windows[0]!.url).toBe(`${s.url}/a?api_key=REDACTED`);
+    expect(s.requests.some((r) => r.headers.authorization === 'Bearer tok-SECRET-1')).toBe(true);
+  });
+});
+
 describe('watchResult', () => {
   it('leaves out the oldest windows first to fit health-status.yaml, and counts them', () => {
     const windows: StatusWindow[] = Array.from({ length: 400 }, (_, i) => ({
