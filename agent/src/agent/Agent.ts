@@ -512,6 +512,7 @@ export class Agent implements StatusProvider {
       suspended: e.definition.spec.suspend === true,
       nextRun: iso(this.scheduler.nextFire(key)),
       running: e.running ? { runId: e.running.runId, since: iso(e.running.startedAt) } : null,
+      queued: e.queuedRunId !== undefined ? { runId: e.queuedRunId } : null,
       lastResult: last ? summaryJson(last) : null,
       skippedRuns: e.skipped,
       stats: { successCount: e.stats.successCount, failureCount: e.stats.failureCount, consecutiveFailures: e.stats.consecutiveFailures },
