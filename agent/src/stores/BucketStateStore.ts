@@ -15,6 +15,7 @@
  * name the setting to fix (see bucket/errors.ts). Wrap the store in InitOnUse so that a store
  * unreachable at start is retried on use while records wait in the outbox.
  */
+import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   DeleteObjectCommand,
@@ -66,6 +67,11 @@ export interface BucketStateStoreOptions {
   maxObjectBytes?: number;
   /** Keys per ListObjectsV2 page. Default 1000 (the S3 maximum). */
   listPageSize?: number;
+  /**
+   * Requests in flight at once; the others wait their turn here, not in the HTTP agent's
+   * socket queue where the connection timeout would already be running. Default 32.
+   */
+  maxConcurrentRequests?: number;
 }
 
 interface Known {
@@ -88,6 +94,9 @@ export class BucketStateStore implements StateStore {
   private readonly listConcurrency: number;
   private readonly maxObjectBytes: number;
   private readonly listPageSize: number;
+  private readonly maxConcurrent: number;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   private readonly client: S3Client;
   /** What the bucket holds per key: a version, or null for known absent. */
   private index = new Map<string, Known | null>();
@@ -113,6 +122,7 @@ export class BucketStateStore implements StateStore {
     this.listConcurrency = options.listConcurrency ?? 16;
     this.maxObjectBytes = options.maxObjectBytes ?? 1024 * 1024;
     this.listPageSize = options.listPageSize ?? 1000;
+    this.maxConcurrent = Math.max(1, options.maxConcurrentRequests ?? 32);
     const config: S3ClientConfig = {
       endpoint: this.endpoint.url,
       region: this.endpoint.region,
@@ -125,7 +135,8 @@ export class BucketStateStore implements StateStore {
       requestHandler: {
         connectionTimeout: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
         requestTimeout: options.requestTimeoutMs ?? 30_000,
-        ...(this.endpoint.skipTlsVerify ? { httpsAgent: new HttpsAgent({ keepAlive: true, rejectUnauthorized: false }) } : {}),
+        httpAgent: new HttpAgent({ keepAlive: true, maxSockets: this.maxConcurrent }),
+        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: this.maxConcurrent, ...(this.endpoint.skipTlsVerify ? { rejectUnauthorized: false } : {}) }),
       },
       ...(this.auth.kind === 'accessKey' ? { credentials: { accessKeyId: this.auth.accessKeyId, secretAccessKey: this.auth.secretAccessKey } } : {}),
     };
@@ -245,7 +256,7 @@ export class BucketStateStore implements StateStore {
     if (this.indexComplete) return null;
     let head;
     try {
-      head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      head = await this.limited(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404) {
@@ -267,8 +278,10 @@ export class BucketStateStore implements StateStore {
   private async read(key: string): Promise<HealthRecord | undefined> {
     let text: string;
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      text = (await object.Body?.transformToString('utf8')) ?? '';
+      text = await this.limited(async () => {
+        const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+        return (await object.Body?.transformToString('utf8')) ?? '';
+      });
     } catch (err) {
       if ((err as Error).name === 'NoSuchKey') return undefined; // deleted meanwhile
       throw this.error(err, `read ${key}`);
@@ -283,9 +296,23 @@ export class BucketStateStore implements StateStore {
     return undefined;
   }
 
-  private async call<T>(request: () => Promise<T>, operation: string): Promise<T> {
+  /** Runs `request` once fewer than maxConcurrentRequests are in flight. */
+  private async limited<T>(request: () => Promise<T>): Promise<T> {
+    // A finishing request hands its slot straight to the next waiter (inFlight stays the same).
+    if (this.inFlight >= this.maxConcurrent) await new Promise<void>((resolve) => { this.waiting.push(resolve); });
+    else this.inFlight++;
     try {
       return await request();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private async call<T>(request: () => Promise<T>, operation: string): Promise<T> {
+    try {
+      return await this.limited(request);
     } catch (err) {
       throw this.error(err, operation);
     }
