@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthRecord } from '../../agent/src/core/model.js';
 import { parseYamlDocument } from '../../agent/src/core/yaml.js';
-import { ANNOTATION_REPORTING } from '../../agent/src/reporting/protocol.js';
+import { ANNOTATION_KH_CHECK } from '../../agent/src/reporting/protocol.js';
 import { REPO } from '../support/cli.js';
 import type { Container } from '../../agent/src/core/model.js';
 import { waitFor } from '../support/tmp.js';
 import { definitionYaml, getJson, startHarness, type Harness } from '../server/harness.js';
 
-const KH = { [ANNOTATION_REPORTING]: 'kuberhealthy' };
+const KH = { [ANNOTATION_KH_CHECK]: 'true' };
 const CLIENT = join(REPO, 'node_modules', 'kuberhealthy');
 
 /** A container running a node script with the npm kuberhealthy client bound to `kh`. */

@@ -32,8 +32,9 @@ describe('parseReport', () => {
   });
 
   it('recognises the Kuberhealthy annotation', () => {
-    expect(expectsReport({ 'health.vigil.dev/reporting': 'kuberhealthy' })).toBe(true);
-    expect(expectsReport({ 'health.vigil.dev/reporting': 'Kuberhealthy' })).toBe(true);
+    expect(expectsReport({ 'health.vigil.dev/kuberhealthy-check': 'true' })).toBe(true);
+    expect(expectsReport({ 'health.vigil.dev/kuberhealthy-check': 'True' })).toBe(true);
+    expect(expectsReport({ 'health.vigil.dev/kuberhealthy-check': 'false' })).toBe(false);
     expect(expectsReport({})).toBe(false);
     expect(expectsReport(undefined)).toBe(false);
   });

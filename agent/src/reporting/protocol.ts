@@ -17,9 +17,11 @@ export const KH_ENV = {
 /** The header a v3 client sends the run id in. */
 export const KH_RUN_UUID_HEADER = 'kh-run-uuid';
 
-/** Annotation marking a definition as a Kuberhealthy-style check (one that reports instead of writing a file). */
-export const ANNOTATION_REPORTING = 'health.vigil.dev/reporting';
-export const REPORTING_KUBERHEALTHY = 'kuberhealthy';
+/**
+ * Annotation marking a definition as a Kuberhealthy-style check (one that reports instead of
+ * writing a file), value "true"; `vigil import-khcheck` sets it.
+ */
+export const ANNOTATION_KH_CHECK = 'health.vigil.dev/kuberhealthy-check';
 
 /** Most errors kept from one report, and the longest error string kept. */
 export const MAX_REPORT_ERRORS = 100;
@@ -54,7 +56,7 @@ export function parseReport(body: unknown): ParsedReport {
   return { ok: true, report: { ok: okValue, errors: kept } };
 }
 
-/** Whether a definition's checks report the Kuberhealthy way (annotation `health.vigil.dev/reporting: kuberhealthy`). */
+/** Whether a definition's checks report the Kuberhealthy way (annotation `health.vigil.dev/kuberhealthy-check: "true"`). */
 export function expectsReport(annotations: Record<string, string> | undefined): boolean {
-  return annotations?.[ANNOTATION_REPORTING]?.toLowerCase() === REPORTING_KUBERHEALTHY;
+  return annotations?.[ANNOTATION_KH_CHECK]?.toLowerCase() === 'true';
 }
