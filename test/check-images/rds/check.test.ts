@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveRdsCheckConfig, runRdsCheck, stateForStatus } from '../../../check-images/rds/src/check.js';
@@ -132,6 +134,21 @@ describe('runRdsCheck against the RDS Query API fake (real @aws-sdk/client-rds)'
     const result = await check({ identifier: 'db', max_attempts: 1, endpoint: 'http://127.0.0.1:9' });
     expect(result.state).toBe('unknown');
     expect(result.details).toMatchObject({ reason: 'Unreachable', message: expect.stringMatching(/ECONNREFUSED/) });
+  });
+
+  it('is unknown with reason Timeout when the endpoint never answers within the timeout', async () => {
+    const hanging = http.createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = hanging.address() as AddressInfo;
+      const result = await check({ identifier: 'db', max_attempts: 1, timeout: 0.3, endpoint: `http://127.0.0.1:${port}` });
+      expect(result).toEqual({ state: 'unknown', details: { identifier: 'db', region: 'eu-west-1', reason: 'Timeout', message: 'no answer from RDS within 300 ms (1 attempt(s))' } });
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 
   it('rejects with the abort reason when its signal is aborted', async () => {
