@@ -211,3 +211,28 @@ describe('BucketStateStore', () => {
     expect(listed.some((r) => r.metadata.name === 'r19-local')).toBe(false);
   });
 });
+
+describe('BucketStateStore over https with a self-signed certificate', () => {
+  let tls: S3Server;
+  beforeAll(async () => { tls = await startS3({ buckets: ['records'], tls: true }); });
+  afterAll(async () => { await tls.stop(); });
+
+  const tlsStore = (endpoint: string, insecure: boolean): BucketStateStore => {
+    const s = new BucketStateStore({ endpoint, insecure, bucketName: 'records', auth: { kind: 'accessKey', accessKeyId: tls.accessKeyId, secretAccessKey: tls.secretAccessKey }, logger: silentLogger(), maxAttempts: 1 });
+    stores.push(s);
+    return s;
+  };
+
+  it('refuses the certificate by default, naming store.endpoint and store.insecure', async () => {
+    const s = tlsStore(tls.hostPort, false); // a host endpoint: https with verification
+    await expect(s.init()).rejects.toThrow(/^store\.endpoint: TLS with https:\/\/127\.0\.0\.1:\d+ failed \(DEPTH_ZERO_SELF_SIGNED_CERT: .*\); for a server without a trusted certificate set store\.insecure: true$/);
+  });
+
+  it('with an https:// endpoint and insecure: true, keeps TLS and skips verification', async () => {
+    const s = tlsStore(tls.endpoint, true);
+    await s.init();
+    await s.put(record('tls'));
+    expect((await s.list()).map((r) => r.metadata.name)).toEqual(['tls-local']);
+    expect(s.describe()).toBe(`bucket records at ${tls.endpoint}`);
+  });
+});

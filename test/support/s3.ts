@@ -17,10 +17,11 @@
  * ListObjectsV2 continuation tokens are DES-encrypted, which OpenSSL 3 only offers through
  * the legacy provider (without it every truncated listing fails with HTTP 500).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,8 @@ export interface S3ServerOptions {
   buckets?: string[];
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** Serve the front over https with a throwaway self-signed certificate for 127.0.0.1 (made with openssl). */
+  tls?: boolean;
 }
 
 export interface S3Server {
@@ -152,6 +155,14 @@ async function verify(req: IncomingMessage, body: Buffer, keys: Map<string, stri
   return ok ? undefined : 'SignatureDoesNotMatch';
 }
 
+/** A self-signed certificate for 127.0.0.1 (openssl), written to `dir`. */
+function selfSignedCertificate(dir: string): { key: Buffer; cert: Buffer } {
+  const key = join(dir, 'front.key');
+  const cert = join(dir, 'front.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { key: readFileSync(key), cert: readFileSync(cert) };
+}
+
 /** Starts s3rver and its verifying front on free loopback ports. */
 export async function startS3(options: S3ServerOptions = {}): Promise<S3Server> {
   const accessKeyId = options.accessKeyId ?? 'VIGILTESTKEY';
@@ -191,8 +202,10 @@ export async function startS3(options: S3ServerOptions = {}): Promise<S3Server> 
 
   let server: Server | undefined;
   let port = 0;
+  const tlsDir = options.tls ? mkdtempSync(join(tmpdir(), 'vigil-s3-tls-')) : undefined;
+  const tls = tlsDir ? selfSignedCertificate(tlsDir) : undefined;
   const listen = (): Promise<void> => new Promise((resolve, reject) => {
-    const s = createServer(handler);
+    const s = tls ? createHttpsServer(tls, handler) : createServer(handler);
     s.once('error', reject);
     s.listen(port, '127.0.0.1', () => {
       port = (s.address() as AddressInfo).port;
@@ -210,7 +223,7 @@ export async function startS3(options: S3ServerOptions = {}): Promise<S3Server> 
   await listen();
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
     port,
     accessKeyId,
@@ -227,6 +240,7 @@ export async function startS3(options: S3ServerOptions = {}): Promise<S3Server> 
         await exited;
       }
       rmSync(directory, { recursive: true, force: true });
+      if (tlsDir) rmSync(tlsDir, { recursive: true, force: true });
     },
   };
 }
