@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader does not see `utils` as a named export (vitest does), so read it from the default export.
+import ssh2 from 'ssh2';
 import { CheckConfigError, describeType, isPlainObject, loadCheckConfig, type ConfigIssue } from '../../sdk/src/index.js';
 
 /** The config key, in the input object or its `spec` (as in Krkn). */
@@ -127,7 +128,7 @@ export function parseVmiCheckConfig(raw: unknown, path = VMI_CHECK_KEY, opts: Pa
   }
   const passphrase = env[SSH_PASSPHRASE_ENV];
   if (privateKey !== undefined) {
-    const parsed = utils.parseKey(privateKey, passphrase);
+    const parsed = ssh2.utils.parseKey(privateKey, passphrase);
     if (parsed instanceof Error) {
       const field = keyField ? `${path}.ssh_private_key` : SSH_PRIVATE_KEY_ENV;
       issues.push({ path: field, message: `is not a usable private key (${parsed.message.split('\n', 1)[0] ?? ''})` });
