@@ -3,7 +3,7 @@
  * authMethod ssh with a throwaway key and known_hosts, as a Kubernetes Secret would hold them.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitStateStore } from '../../agent/src/stores/GitStateStore.js';
@@ -12,7 +12,11 @@ import type { HealthRecord } from '../../agent/src/core/model.js';
 import { parseYamlDocument } from '../../agent/src/core/yaml.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
 import { tempDir } from '../support/tmp.js';
-import { bareRemote, commitCount, git, showFile } from '../support/git.js';
+import { bareRemote, commitCount, git, listFiles, showFile } from '../support/git.js';
+import { AgentProcess } from '../support/cli.js';
+import { waitFor } from '../support/tmp.js';
+import { checkDefinition, shell } from '../support/check-definition.js';
+import { toYaml } from '../../agent/src/core/yaml.js';
 import { sshdUnavailableReason, startSshd, type Sshd } from '../support/sshd.js';
 
 const unavailable = sshdUnavailableReason();
@@ -83,6 +87,38 @@ describe.skipIf(unavailable !== undefined)('GitStateStore over ssh:// (real sshd
     expect(error?.message).toMatch(/^store\.url: cannot reach "ssh:\/\/.*": .*(HOST IDENTIFICATION HAS CHANGED|Host key verification failed|host key)/i);
     expect(error?.message).not.toContain('PRIVATE KEY');
   });
+
+  it('the real agent pushes over ssh with the key and known_hosts read from store.secretDir (a mounted Secret)', async () => {
+    const root = tempDir('vigil-git-ssh-agent-');
+    const remote = bareRemote(root);
+    mkdirSync(join(root, 'definitions'));
+    writeFileSync(join(root, 'definitions', 'a.yaml'), toYaml(checkDefinition([shell('check', `echo "state: healthy" > "$KRATIX_OUTPUT_DIR/health-status.yaml"`)], { promiseRef: { name: 'demo' } }, 'a')));
+    mkdirSync(join(root, 'secret'));
+    writeFileSync(join(root, 'secret', 'sshPrivateKey'), sshd.userKey);
+    writeFileSync(join(root, 'secret', 'knownHosts'), `${sshd.knownHostsLine}\n`);
+    writeFileSync(join(root, 'vigil.yaml'), toYaml({
+      destination: 'ssh',
+      definitions: { paths: ['./definitions'] },
+      dataDir: './data',
+      store: { kind: 'git', url: sshd.url(remote), path: 'platform-health', authMethod: 'ssh', secretDir: './secret', flushIntervalSeconds: 1 },
+      server: { listen: 'off' },
+      scheduler: { runOnStart: 'always', spreadSeconds: 0 },
+    }));
+    const agent = new AgentProcess(['--config', join(root, 'vigil.yaml')]);
+    try {
+      await waitFor(() => {
+        try {
+          return listFiles(remote, 'main').includes('platform-health/default/a-ssh.yaml');
+        } catch {
+          return false;
+        }
+      }, 'the record pushed over ssh', 60_000);
+      expect(showFile(remote, 'main', 'platform-health/default/a-ssh.yaml')).toContain('state: healthy');
+      expect(agent.dump()).not.toContain('PRIVATE KEY');
+    } finally {
+      await agent.stop();
+    }
+  }, 90_000);
 
   it('refuses a key the server does not authorize, naming store.url', async () => {
     const dir = tempDir('vigil-git-ssh-');
