@@ -24,7 +24,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseHttpCheckConfig, runHttpCheck } from '../check-images/http/src/check.js';
+import { randomUUID } from 'node:crypto';
+import type { HealthDefinition } from '../agent/src/core/model.js';
+import { mapOutcome } from '../agent/src/core/result.js';
+import { silentLogger } from '../agent/src/logging/logger.js';
 import { packageRoot } from '../agent/src/paths.js';
+import { discoverPlugins } from '../agent/src/plugins/discovery.js';
+import { LocalRuntime } from '../agent/src/runtimes/LocalRuntime.js';
 import { argValue } from './support/args.js';
 import { markdownTable, replaceSection, textTable } from './support/markdown.js';
 import { median } from './support/stats.js';
@@ -37,6 +43,8 @@ const RUNS = argValue('--runs', 5);
 const PROBES = argValue('--probes', 2000);
 const CONCURRENCY = argValue('--concurrency', 4);
 const WARMUP = Math.min(200, PROBES);
+/** Whole check runs through the local runtime, in-process and as a process, per benchmark run. */
+const RUNTIME_RUNS = argValue('--runtime-runs', 100);
 const WRITE = !process.argv.includes('--no-write');
 
 /** Runs `count` calls of `once` with `concurrency` in flight; returns calls per second. */
@@ -120,6 +128,29 @@ async function startBlackbox(dir: string): Promise<{ base: string; child: ChildP
 interface RunFigures {
   vigil: number;
   blackbox?: number;
+  /** Whole runs per second through LocalRuntime: the HTTP check image in-process (plugin) and as a process (image mapping). */
+  runtimePlugin: number;
+  runtimeProcess: number;
+}
+
+/** A definition running the HTTP check image against `url`. */
+function httpDefinition(url: string): HealthDefinition {
+  return {
+    apiVersion: 'platform.kratix.io/v1alpha1',
+    kind: 'HealthDefinition',
+    metadata: { name: 'bench-http', namespace: 'default' },
+    spec: {
+      promiseRef: { name: 'bench' },
+      schedule: '@hourly',
+      input: `health_checks:\n  config:\n  - url: ${url}\n    body_contains: ok\n`,
+      workflow: {
+        apiVersion: 'platform.kratix.io/v1alpha1',
+        kind: 'Pipeline',
+        metadata: { name: 'healthcheck' },
+        spec: { containers: [{ name: 'http', image: 'ghcr.io/vigil-health/check-http:v0.1.0' }] },
+      },
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -140,23 +171,38 @@ async function main(): Promise<void> {
     if (status !== 200 || !body.includes('probe_success 1')) throw new Error(`blackbox probe failed (${status})`);
   };
 
+  const registry = await discoverPlugins();
+  const definition = httpDefinition(endpoint.url);
+  const inProcess = new LocalRuntime({ containerEngine: 'none', plugins: registry });
+  const asProcess = new LocalRuntime({ containerEngine: 'none' });
+  const runOnce = (runtime: LocalRuntime, via: string) => async (): Promise<void> => {
+    const outcome = await runtime.run({ runId: randomUUID(), definition, timeoutMs: 30_000, logger: silentLogger() });
+    const result = mapOutcome(outcome);
+    if (result.state !== 'healthy' || outcome.containers[0]?.via !== via) throw new Error(`runtime run failed: ${JSON.stringify(result)}`);
+  };
   const runs: RunFigures[] = [];
   try {
+    await throughput(10, CONCURRENCY, runOnce(inProcess, 'plugin'));
+    await throughput(4, CONCURRENCY, runOnce(asProcess, 'process'));
     await throughput(WARMUP, CONCURRENCY, vigilOnce);
     if (blackbox) await throughput(WARMUP, CONCURRENCY, blackboxOnce);
     for (let run = 0; run < RUNS; run++) {
       // Alternate which goes first, so that neither always gets the warmer machine.
-      const figures: RunFigures = { vigil: 0 };
+      const figures: RunFigures = { vigil: 0, runtimePlugin: 0, runtimeProcess: 0 };
       const order = run % 2 === 0 ? ['vigil', 'blackbox'] : ['blackbox', 'vigil'];
       for (const which of order) {
         if (which === 'vigil') figures.vigil = await throughput(PROBES, CONCURRENCY, vigilOnce);
         else if (blackbox) figures.blackbox = await throughput(PROBES, CONCURRENCY, blackboxOnce);
       }
+      figures.runtimePlugin = await throughput(RUNTIME_RUNS, CONCURRENCY, runOnce(inProcess, 'plugin'));
+      figures.runtimeProcess = await throughput(Math.max(4, Math.round(RUNTIME_RUNS / 5)), CONCURRENCY, runOnce(asProcess, 'process'));
       runs.push(figures);
       const ratio = figures.blackbox ? ` ratio ${(figures.vigil / figures.blackbox).toFixed(2)}x` : '';
-      console.log(`run ${run + 1}/${RUNS}: vigil ${figures.vigil.toFixed(0)} probes/s${figures.blackbox ? `, blackbox_exporter ${figures.blackbox.toFixed(0)} probes/s` : ''}${ratio}`);
+      console.log(`run ${run + 1}/${RUNS}: vigil ${figures.vigil.toFixed(0)} probes/s${figures.blackbox ? `, blackbox_exporter ${figures.blackbox.toFixed(0)} probes/s` : ''}${ratio}; runtime runs/s in-process ${figures.runtimePlugin.toFixed(0)}, as a process ${figures.runtimeProcess.toFixed(1)}`);
     }
   } finally {
+    await inProcess.close();
+    await asProcess.close();
     keepAlive.destroy();
     blackbox?.child.kill();
     endpoint.child.kill();
@@ -179,6 +225,10 @@ function report(runs: RunFigures[], haveBlackbox: boolean): void {
     ? `median ratio ${ratio.toFixed(2)}x (per-run ${ratios.map((x) => x.toFixed(2)).join(', ')}): target ${TARGET_RATIO}x ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`
     : `${BLACKBOX} is not installed: no comparison (vigil alone: ${vigil.toFixed(0)} probes/s)`;
   console.log(verdict);
+  const plugin = median(runs.map((r) => r.runtimePlugin));
+  const proc = median(runs.map((r) => r.runtimeProcess));
+  const runtimeLine = `whole check runs through the local runtime (run directory, input, check, health-status.yaml, mapping), ${CONCURRENCY} in flight: in-process plugin ${plugin.toFixed(0)} runs/s, image mapped to a node process ${proc.toFixed(1)} runs/s (${(plugin / proc).toFixed(0)}x)`;
+  console.log(runtimeLine);
   if (!WRITE) return;
   const version = haveBlackbox ? blackboxVersion() : 'not installed';
   const body = [
@@ -197,6 +247,7 @@ function report(runs: RunFigures[], haveBlackbox: boolean): void {
     '',
     `- ${verdict}.`,
     `- vigil ${vigil.toFixed(0)} probes/s${haveBlackbox ? `; blackbox_exporter ${bb.toFixed(0)} probes/s` : ''}.`,
+    `- ${runtimeLine.charAt(0).toUpperCase()}${runtimeLine.slice(1)}; median of ${runs.length} runs of ${RUNTIME_RUNS} and ${Math.max(4, Math.round(RUNTIME_RUNS / 5))} runs.`,
   ].join('\n');
   const file = join(packageRoot(), 'docs', 'benchmarks.md');
   const doc = readFileSync(file, 'utf8');
