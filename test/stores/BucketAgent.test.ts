@@ -87,7 +87,7 @@ describe('vigil agent with the bucket store', () => {
     const object = await raw.send(new GetObjectCommand({ Bucket: 'kratix', Key: expected[0] }));
     expect(parseYamlDocument((await object.Body?.transformToString()) ?? '')).toMatchObject({ kind: 'HealthRecord', data: { state: 'healthy', promiseRef: { name: 'demo' } } });
     expect(agent.find((l) => l.msg === 'bucket state store ready')).toBeDefined();
-  });
+  }, 90_000);
 
   it.each([
     ['a wrong secret key', { }, { id: 'VIGILTESTKEY', key: 'not-the-secret' }, /^store\.secretDir: the secretAccessKey does not match the accessKeyID at http:\/\/127\.0\.0\.1:\d+ \(SignatureDoesNotMatch\)$/],
@@ -105,7 +105,7 @@ describe('vigil agent with the bucket store', () => {
     expect(status.oldestPendingSeconds).toBeGreaterThanOrEqual(0);
     expect(status.lastError?.message).toMatch(pattern);
     expect(agent.dump()).not.toContain('not-the-secret');
-  });
+  }, 90_000);
 
   it('an endpoint down at start: checks run, records wait in the outbox, and arrive once it is up', async () => {
     await s3.down();
@@ -123,5 +123,5 @@ describe('vigil agent with the bucket store', () => {
     const deadline = Date.now() + 60_000;
     while ((await keys(setup.prefix)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await keys(setup.prefix)).toEqual([`${setup.prefix}/default/a-bucket.yaml`, `${setup.prefix}/default/b-bucket.yaml`]);
-  });
+  }, 150_000);
 });
