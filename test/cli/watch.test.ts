@@ -140,12 +140,12 @@ describe('vigil watch', () => {
     expect((JSON.parse(stdout) as WatchTelemetry).summary.ended_by).toBe('SIGTERM');
   });
 
-  it('exits 1 naming the fields of a bad config, and refuses VM checks clearly', async () => {
-    const file = config([{ url: 'ftp://nowhere' }], 'kubevirt_checks: {namespace: vms}');
+  it('exits 1 naming the fields of a bad config', async () => {
+    const file = config([{ url: 'ftp://nowhere' }], 'kubevirt_checks: {namespace: vms, timeout: -1}');
     const r = await vigil(['watch', '-c', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('health_checks.config[0].url');
-    expect(r.stderr).toContain('kubevirt_checks: VM checks are not supported by vigil watch yet');
+    expect(r.stderr).toContain('kubevirt_checks.timeout: must be a number of seconds above 0');
     const missing = await vigil(['watch', '-c', '/nonexistent.yaml']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('/nonexistent.yaml: no such file');

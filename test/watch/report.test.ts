@@ -59,6 +59,36 @@ describe('buildTelemetry exit codes (Krkn priority: 3 before 2)', () => {
   });
 });
 
+describe('buildTelemetry with kubevirt_checks', () => {
+  const vw = (vm: string, from: number, to: number, status: boolean) => ({
+    vm_name: vm, ip_address: '10.0.0.5', namespace: 'vms', node_name: 'n1', ssh_status: status, vmi_ready: true, status,
+    check_type: status ? ('healthy' as const) : ('ssh_access' as const),
+    start_timestamp: new Date(T0 + from * 1000).toISOString(), end_timestamp: new Date(T0 + to * 1000).toISOString(), duration: to - from,
+  });
+  const virt = (post: ReturnType<typeof vw>[] = []) => ({
+    windows: [vw('vm-1', 0, 10, true), vw('vm-1', 10, 40, false), vw('vm-1', 40, 60, true)],
+    vms: [{ vm_name: 'vm-1', rounds: 30, failed_rounds: 15, downtime_seconds: 30, windows: [vw('vm-1', 0, 10, true), vw('vm-1', 10, 40, false), vw('vm-1', 40, 60, true)] }],
+    post,
+    rounds: 30,
+    failed_rounds: 0,
+  });
+
+  it('adds Krkn virt_checks and post_virt_checks; a VM outage over the critical downtime exits 2', () => {
+    const t = buildTelemetry(report([]), { exitOnFailure: [], intervalSeconds: 2, criticalDowntimeSeconds: 20, endedBy: 'duration', virt: { report: virt(), exitOnFailure: false } });
+    expect(t.virt_checks).toHaveLength(3);
+    expect(t.post_virt_checks).toEqual([]);
+    expect(t.vms?.[0]).toMatchObject({ vm_name: 'vm-1', longest_downtime_seconds: 30, downtime_seconds: 30 });
+    expect(t.summary).toMatchObject({ exit_code: 2, exit_reason: 'critical: VM vm-1 down for 30s (over 20s)' });
+  });
+
+  it('exit_on_failure: 3 for a VM that failed during the watch or only in the post-run check', () => {
+    const t = buildTelemetry(report([]), { exitOnFailure: [], intervalSeconds: 2, endedBy: 'duration', virt: { report: virt(), exitOnFailure: true } });
+    expect(t.summary).toMatchObject({ exit_code: 3, exit_reason: 'failure on VM vm-1 (exit_on_failure)' });
+    const clean = { ...virt([vw('vm-2', 60, 60, false)]), vms: [] };
+    expect(buildTelemetry(report([]), { exitOnFailure: [], intervalSeconds: 2, endedBy: 'duration', virt: { report: clean, exitOnFailure: true } }).summary.exit_reason).toBe('failure on VM vm-2 (exit_on_failure)');
+  });
+});
+
 describe('parseWatchConfig', () => {
   it('reads a Krkn config: health_checks, exit_on_failure per target, kraken signal settings', () => {
     const c = parseWatchConfig({
@@ -76,16 +106,23 @@ describe('parseWatchConfig', () => {
     expect(c.exitOnFailure).toEqual([true, false]);
     expect(c.intervalSeconds).toBe(3);
     expect(c.signal).toEqual({ state: 'PAUSE', address: '127.0.0.1', port: 8081 });
-    expect(c.http.targets.map((t) => t.displayUrl)).toEqual(['http://a.example/healthz', 'http://b.example/']);
-    expect(c.http.targets[0]!.verifyTls).toBe(false);
+    expect(c.http!.targets.map((t) => t.displayUrl)).toEqual(['http://a.example/healthz', 'http://b.example/']);
+    expect(c.http!.targets[0]!.verifyTls).toBe(false);
     expect(c.notes).toEqual(['kubevirt_checks: no namespace; skipped (as Krkn does)']);
     expect(c.durationSeconds).toBeUndefined();
   });
 
-  it('lists every problem with its field, and refuses kubevirt checks with a namespace clearly', () => {
+  it('reads kubevirt_checks with the VMI check parser; health_checks are then optional', () => {
+    const c = parseWatchConfig({ kubevirt_checks: { namespace: 'vms', name: 'web-.*', interval: 5, exit_on_failure: true, only_failures: true } });
+    expect(c.http).toBeUndefined();
+    expect(c.kubevirt).toMatchObject({ intervalSeconds: 5, exitOnFailure: true, onlyFailures: true, config: { namespace: 'vms' } });
+    expect(c.kubevirt?.config.namePattern?.test('web-1')).toBe(true);
+  });
+
+  it('lists every problem with its field, including those of kubevirt_checks', () => {
     let err: unknown;
     try {
-      parseWatchConfig({ kraken: { port: 'x', signal_state: 'GO' }, health_checks: { config: [{ url: 'ftp://x' }, { nope: 1 }] }, kubevirt_checks: { namespace: 'vms' } });
+      parseWatchConfig({ kraken: { port: 'x', signal_state: 'GO' }, health_checks: { config: [{ url: 'ftp://x' }, { nope: 1 }] }, kubevirt_checks: { namespace: 'vms', bogus: 1 } });
     } catch (e) {
       err = e;
     }
@@ -95,8 +132,8 @@ describe('parseWatchConfig', () => {
     expect(problems.some((p) => p.startsWith('health_checks.config[1]'))).toBe(true);
     expect(problems).toContain('kraken.port: must be a port number (0-65535), got "x"');
     expect(problems).toContain('kraken.signal_state: must be RUN, PAUSE or STOP, got "GO"');
-    expect(problems.find((p) => p.startsWith('kubevirt_checks:'))).toMatch(/VM checks are not supported by vigil watch yet/);
-    expect(() => parseWatchConfig({})).toThrow('health_checks: is required (the URLs to watch)');
+    expect(problems).toContain('kubevirt_checks.bogus: is not a known field');
+    expect(() => parseWatchConfig({})).toThrow('health_checks: is required (the URLs to watch), unless kubevirt_checks are given');
     expect(() => parseWatchConfig('x')).toThrow(/must be a YAML mapping/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The chaos watch (`vigil watch`): the HTTP check's watching run (check-images/http
- * watchTargets: windows and downtime per target) with Krkn's signal server up, until the
+ * watchTargets: windows and downtime per target) and, with kubevirt_checks, the VM watch
+ * (vmi.ts, on the VMI check), with Krkn's signal server up, until the
  * duration elapses, a STOP signal arrives or the caller aborts (SIGINT/SIGTERM). Returns
  * the telemetry report with its exit code (report.ts).
  *
@@ -15,6 +16,7 @@ import { SignalServer } from '../control/signal-server.js';
 import type { TokenAuth } from '../server/auth.js';
 import type { WatchConfig } from './config.js';
 import { buildTelemetry, type WatchTelemetry } from './report.js';
+import { watchVmis, type VirtWatchReport } from './vmi.js';
 
 /** The longest duration a timer can wait (about 24.8 days): "until STOP". */
 export const UNTIL_STOPPED_MS = 2 ** 31 - 1;
@@ -24,6 +26,8 @@ export interface WatchRunOptions {
   /** Undefined: until STOP (or the caller aborts). */
   durationMs?: number;
   intervalMs: number;
+  /** Between VM rounds; default kubevirt_checks.interval. */
+  vmIntervalMs?: number;
   criticalDowntimeSeconds?: number;
   /** The Krkn signal listener; undefined: none. */
   signalServer?: { host: string; port: number; auth?: TokenAuth; requireTokenForReads?: boolean };
@@ -69,25 +73,44 @@ export async function runWatch(o: WatchRunOptions): Promise<WatchTelemetry> {
     o.logger.info({ url: bound.url, state: signals.state }, 'signal listener up (GET /, POST /RUN, /PAUSE, /STOP)');
     o.onListening?.(bound.url);
   }
-  const targets = o.config.http.targets;
+  const targets = o.config.http?.targets ?? [];
+  const kv = o.config.kubevirt;
+  const durationMs = Math.min(o.durationMs ?? UNTIL_STOPPED_MS, UNTIL_STOPPED_MS);
   o.logger.info(
-    { targets: targets.map((t) => t.displayUrl), intervalSeconds: o.intervalMs / 1000, durationSeconds: o.durationMs === undefined ? 'until STOP' : o.durationMs / 1000 },
+    {
+      targets: targets.map((t) => t.displayUrl),
+      ...(kv ? { vmNamespace: kv.config.namespace, vmIntervalSeconds: kv.intervalSeconds } : {}),
+      intervalSeconds: o.intervalMs / 1000,
+      durationSeconds: o.durationMs === undefined ? 'until STOP' : o.durationMs / 1000,
+    },
     'watch started',
   );
   try {
-    const report = await watchTargets(targets, {
-      intervalMs: o.intervalMs,
-      durationMs: Math.min(o.durationMs ?? UNTIL_STOPPED_MS, UNTIL_STOPPED_MS),
-      signal: stop.signal,
-      onWindow: (w: StatusWindow) => {
-        o.logger.info({ url: w.url, status: w.status, status_code: w.status_code, duration: w.duration }, w.status ? 'window closed: up' : 'window closed: DOWN');
-      },
-    });
+    const [report, virt] = await Promise.all([
+      watchTargets(targets, {
+        intervalMs: o.intervalMs,
+        durationMs,
+        signal: stop.signal,
+        onWindow: (w: StatusWindow) => {
+          o.logger.info({ url: w.url, status: w.status, status_code: w.status_code, duration: w.duration }, w.status ? 'window closed: up' : 'window closed: DOWN');
+        },
+      }),
+      kv
+        ? watchVmis(kv.config, {
+            intervalMs: o.vmIntervalMs ?? kv.intervalSeconds * 1000,
+            durationMs,
+            signal: stop.signal,
+            onlyFailures: kv.onlyFailures,
+            onRoundError: (message) => { o.logger.warn({ namespace: kv.config.namespace, error: message }, 'VM round judged no VMI'); },
+          })
+        : Promise.resolve<VirtWatchReport | undefined>(undefined),
+    ]);
     return buildTelemetry(report, {
       exitOnFailure: o.config.exitOnFailure,
       intervalSeconds: o.intervalMs / 1000,
       ...(o.criticalDowntimeSeconds !== undefined ? { criticalDowntimeSeconds: o.criticalDowntimeSeconds } : {}),
       endedBy,
+      ...(virt && kv ? { virt: { report: virt, exitOnFailure: kv.exitOnFailure } } : {}),
     });
   } finally {
     o.abort?.removeEventListener('abort', onAbort);

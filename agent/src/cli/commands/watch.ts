@@ -1,6 +1,6 @@
 /**
  * `vigil watch --config <krkn-config.yaml>`: Krkn's chaos watch mode. Probes the
- * `health_checks` URLs until --duration elapses or a STOP signal arrives (Krkn's signal
+ * `health_checks` URLs (and `kubevirt_checks` VMs) until --duration elapses or a STOP signal arrives (Krkn's signal
  * server is up meanwhile), then prints the JSON telemetry report (windows and downtime per
  * target) on stdout. Exit 0: all passed; 3: a failure on a target with exit_on_failure;
  * 2: a target was down longer than --critical-downtime; 1: bad config or arguments.
@@ -52,10 +52,10 @@ function secondsOrZero(value: string): number {
 export function registerWatch(program: Command): void {
   program
     .command('watch')
-    .description("Krkn chaos watch mode: probe health_checks URLs until --duration or a STOP signal, then print the telemetry report")
+    .description("Krkn chaos watch mode: probe health_checks URLs and kubevirt_checks VMs until --duration or a STOP signal, then print the telemetry report")
     .requiredOption('-c, --config <file>', 'Krkn config file (health_checks, kubevirt_checks, kraken.signal_*)')
     .option('--duration <time>', 'how long to watch (seconds or 90s/5m/1h); default: health_checks.duration, else until STOP', seconds)
-    .option('--interval <time>', 'between probes of a target (default: health_checks.interval, else 2s)', seconds)
+    .option('--interval <time>', 'between probes of a target or VM (default: health_checks.interval / kubevirt_checks.interval, else 2s)', seconds)
     .option('--critical-downtime <time>', 'exit 2 when any target is down longer than this (continuous)', secondsOrZero)
     .option('--signal-listen <host:port|off>', `Krkn signal server (default: kraken.signal_address:kraken.port, else 127.0.0.1:${DEFAULT_SIGNAL_PORT})`)
     .addOption(new Option('--initial-signal <state>', 'signal state at start (default: kraken.signal_state, else RUN)').choices(['RUN', 'PAUSE']))
@@ -67,7 +67,9 @@ export function registerWatch(program: Command): void {
       `
 The report (stdout, JSON): health_checks (Krkn's list of windows {url, status, status_code,
 start_timestamp, end_timestamp, duration}), targets (per URL: probes, downtime, longest
-outage, windows) and summary (exit_code and exit_reason).
+outage, windows), with kubevirt_checks also virt_checks, post_virt_checks (Krkn's VirtCheck
+records) and vms, and summary (exit_code and exit_reason). VMs are found through KUBECONFIG
+(or in-cluster credentials).
 
 Exit status: 0 all checks passed; 3 a failure on a target with exit_on_failure: true;
 2 critical: a target was down longer than --critical-downtime; 1 bad config or arguments.
@@ -113,6 +115,7 @@ async function watch(flags: WatchFlags): Promise<number> {
       config,
       ...(durationSeconds !== undefined ? { durationMs: Math.round(durationSeconds * 1000) } : {}),
       intervalMs: Math.round((flags.interval ?? config.intervalSeconds) * 1000),
+      ...(flags.interval !== undefined ? { vmIntervalMs: Math.round(flags.interval * 1000) } : {}),
       ...(flags.criticalDowntime !== undefined ? { criticalDowntimeSeconds: flags.criticalDowntime } : {}),
       ...(signalServer ? { signalServer } : {}),
       initialSignal: flags.initialSignal ?? config.signal.state ?? 'RUN',
