@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { envBool, envInt, envList, envString, loadCheckConfig } from '../../../check-images/sdk/src/index.js';
+import { envBool, envInt, envList, envString, findCheckConfig, loadCheckConfig } from '../../../check-images/sdk/src/index.js';
 import { makeTempDir, removeTempDir } from '../helpers.js';
 
 describe('loadCheckConfig', () => {
@@ -105,5 +105,28 @@ describe('environment helpers', () => {
     expect(envList('T_LIST', ['d'])).toEqual(['d']);
     vi.stubEnv('T_LIST', undefined);
     expect(envList('T_LIST')).toEqual([]);
+  });
+});
+
+describe('findCheckConfig and helpers over a given environment (in-process plugins)', () => {
+  it('looks up the config like loadCheckConfig, in the environment it is given and not process.env', () => {
+    vi.stubEnv('VIGIL_CHECK_CONFIG', '{from: process}');
+    try {
+      const input = { probe: { from: 'input' }, spec: { other: { from: 'spec' } } };
+      expect(findCheckConfig('probe', input, {})).toEqual({ from: 'input' });
+      expect(findCheckConfig('other', input, {})).toEqual({ from: 'spec' });
+      expect(findCheckConfig('probe', input, { VIGIL_CHECK_CONFIG: 'from: container-env' })).toEqual({ from: 'container-env' });
+      expect(findCheckConfig('probe', input, { VIGIL_CHECK_CONFIG: '  ' })).toEqual({ from: 'input' });
+      expect(findCheckConfig('missing', input, {})).toBeUndefined();
+      expect(() => findCheckConfig('probe', input, { VIGIL_CHECK_CONFIG: 'a: [' })).toThrow(/^environment variable VIGIL_CHECK_CONFIG is not valid YAML or JSON/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('envInt and envList read the environment they are given', () => {
+    expect(envList('URLS', [], { URLS: 'a, b,,c' })).toEqual(['a', 'b', 'c']);
+    expect(envInt('N', 1, { min: 0, max: 9 }, { N: '7' })).toBe(7);
+    expect(envInt('N', 1, {}, {})).toBe(1);
   });
 });
