@@ -24,6 +24,8 @@ beforeAll(async () => {
   type: 'probe', configKey: 'probe', images: ['example.org/probe'],
   run: (config, { input, env }) => {
     if (config && config.fail) throw new Error('probe: config.fail is set');
+    if (config && config.huge) return { state: 'healthy', details: { blob: 'x'.repeat(70000) } };
+    if (config && config.badState) return { state: 'fine' };
     return { state: 'healthy', details: { pid: process.pid, config: config ?? null, name: input.name ?? null, greeting: env.GREETING ?? null, inputDir: env.KRATIX_INPUT_DIR ?? null } };
   },
 };
@@ -96,6 +98,19 @@ describe('a container whose image a plugin serves runs in-process', () => {
     const outcome = await runtime(true).run(runRequest(definition));
     expect(outcome.containers[0]).toMatchObject({ via: 'plugin', exitCode: 1, stderr: { text: 'probe: config.fail is set\n' } });
     expect(mapOutcome(outcome)).toMatchObject({ state: 'unknown', details: { error: { reason: 'ExitCode', message: expect.stringContaining('probe: config.fail is set') } } });
+  });
+
+  it('refuses an invalid or oversized result as the SDK does in a process (exit 1, nothing written)', async () => {
+    for (const [config, message] of [
+      ['{huge: true}', /health-status\.yaml would be \d+ bytes, over the limit of 65536 bytes/],
+      ['{badState: true}', /state: "fine" is not one of unknown, ready, unhealthy, healthy, degraded/],
+    ] as const) {
+      const definition = checkDefinition([{ name: 'check', image: 'example.org/probe' }], { input: `probe: ${config}\n` });
+      const outcome = await runtime(true).run(runRequest(definition));
+      expect(outcome.containers[0]).toMatchObject({ via: 'plugin', exitCode: 1, stderr: { text: expect.stringMatching(message) } });
+      expect(outcome.output).toEqual({ kind: 'missing' });
+      expect(mapOutcome(outcome).details).toMatchObject({ error: { reason: 'ExitCode' } });
+    }
   });
 
   it('ends a plugin that ignores its deadline at the run timeout, after aborting its signal', async () => {

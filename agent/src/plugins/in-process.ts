@@ -11,7 +11,7 @@
  * signal SIGKILL, as a killed process), whether or not the plugin has returned yet.
  */
 import type { Logger } from 'pino';
-import { findCheckConfig, readInput, writeStatus, type CheckPlugin, type CheckResult } from '../../../check-images/sdk/src/index.js';
+import { DEFAULT_MAX_STATUS_BYTES, findCheckConfig, readInput, writeStatus, type CheckPlugin, type CheckResult } from '../../../check-images/sdk/src/index.js';
 import type { CapturedOutput } from '../core/interfaces.js';
 
 export interface PluginContainerSpec {
@@ -23,7 +23,7 @@ export interface PluginContainerSpec {
   /** Cancellation of the run: `onCancel` registers what to do on timeout/abort, `clear` unregisters it. */
   cancel: { onCancel(kill: () => void): void; clear(): void };
   logger: Logger;
-  /** Largest health-status.yaml the plugin may write (the runtime's limit). */
+  /** The runtime's limit of health-status.yaml; the SDK's own (64 KiB), which an image's runCheck applies, is used when lower. */
   maxOutputBytes: number;
   maxCaptureBytes: number;
 }
@@ -62,7 +62,7 @@ export async function runPluginContainer(spec: PluginContainerSpec): Promise<Plu
     }
     if ('error' in outcome) return failed(outcome.error, spec.maxCaptureBytes);
     try {
-      await writeStatus(outcome.result, { dir: spec.outputDir, maxBytes: spec.maxOutputBytes });
+      await writeStatus(outcome.result, { dir: spec.outputDir, maxBytes: Math.min(DEFAULT_MAX_STATUS_BYTES, spec.maxOutputBytes) });
     } catch (err) {
       return failed(err, spec.maxCaptureBytes);
     }
