@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseYamlDocuments } from '../../agent/src/core/yaml.js';
-import { vigil } from '../support/cli.js';
-import { tempDir } from '../support/tmp.js';
+import { AgentProcess, REPO, vigil } from '../support/cli.js';
+import { tempDir, waitFor } from '../support/tmp.js';
+import type { HealthRecord } from '../../agent/src/core/model.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'khcheck', 'fixtures');
 
@@ -25,7 +26,7 @@ describe('vigil import-khcheck', () => {
     expect(v.code).toBe(0);
   });
 
-  it('exits 0 and prints YAML on stdout when every check converts (stdin, --promise, -n)', async () => {
+  it('exits 0 and prints YAML on stdout when every check converts (--promise, -n)', async () => {
     const dir = tempDir();
     const file = join(dir, 'one.yaml');
     writeFileSync(file, [
@@ -58,5 +59,39 @@ describe('vigil import-khcheck', () => {
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('skipped (kind ConfigMap is not a Kuberhealthy check)');
     expect(r2.stderr).toContain('0 checks imported, 0 refused');
+  });
+
+  describe('an imported check runs unmodified under the agent', () => {
+    let agent: AgentProcess | undefined;
+    afterAll(async () => { await agent?.stop('SIGKILL'); });
+
+    it('a v2 KuberhealthyCheck using the npm kuberhealthy client reports its failure; the record carries the errors', async () => {
+      const root = tempDir();
+      const defs = join(root, 'definitions');
+      mkdirSync(defs);
+      const client = join(REPO, 'node_modules', 'kuberhealthy');
+      const script = `require(${JSON.stringify(client)}).ReportFailure(['disk almost full']).catch((e) => { console.error(e.message); process.exit(1); })`;
+      const kh = join(root, 'khcheck.yaml');
+      writeFileSync(kh, [
+        'apiVersion: comcast.github.io/v1',
+        'kind: KuberhealthyCheck',
+        'metadata: {name: disk, namespace: kuberhealthy}',
+        'spec:',
+        '  runInterval: 1h',
+        '  timeout: 30s',
+        '  podSpec:',
+        '    containers:',
+        `      - {name: main, image: "example.org/disk-check:1", command: ${JSON.stringify([process.execPath, '-e', script])}}`,
+        '',
+      ].join('\n'));
+      const imported = await vigil(['import-khcheck', kh, '-o', join(defs, 'disk.yaml')]);
+      expect(imported.code, imported.stderr).toBe(0);
+      agent = new AgentProcess(['--definitions', defs, '--state-dir', join(root, 'state'), '--data-dir', join(root, 'data'), '--listen', '127.0.0.1:0',
+        '--signals-listen', 'off', '--destination', 'ci', '--run-on-start', 'always', '--spread-seconds', '0']);
+      const recordFile = join(root, 'state', 'kuberhealthy', 'disk-ci.yaml');
+      await waitFor(() => existsSync(recordFile), 'the record', 30_000);
+      const record = parseYamlDocuments(readFileSync(recordFile, 'utf8'))[0]!.value as HealthRecord;
+      expect(record.data).toMatchObject({ promiseRef: { name: 'kuberhealthy' }, state: 'unhealthy', details: { errors: ['disk almost full'] } });
+    });
   });
 });

@@ -19,6 +19,7 @@ import type { DefinitionValidator } from '../core/definition.js';
 import { formatIssue } from '../core/issues.js';
 import { isMapping } from '../core/pipeline.js';
 import { describeValue } from '../core/schema.js';
+import { ANNOTATION_KH_CHECK } from '../reporting/protocol.js';
 import { intervalToCron, parseGoDuration } from './duration.js';
 
 export const KH_V2_API_VERSION = 'comcast.github.io/v1';
@@ -28,7 +29,8 @@ export const KH_V3_KIND = 'HealthCheck';
 
 /** Annotations written on every imported definition. */
 export const IMPORTED_FROM_ANNOTATION = 'health.vigil.dev/imported-from';
-export const KH_STYLE_ANNOTATION = 'health.vigil.dev/kuberhealthy-check';
+/** Tells the agent the checks report the Kuberhealthy way (no report by the deadline: unknown, NoReport). */
+export const KH_STYLE_ANNOTATION = ANNOTATION_KH_CHECK;
 
 const DEFAULT_RUN_INTERVAL = '10m';
 const DEFAULT_TIMEOUT = { v2: '5m', v3: '30s' } as const;
