@@ -91,6 +91,23 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(await page.locator('tr[data-key="team-a/web"] .strip').getAttribute('aria-label')).toBe('Last 1 result: 1 healthy; newest healthy');
     expect(await page.locator('#summary').innerText()).toMatch(/1\s+unhealthy/);
 
+    // Every state badge and count meets WCAG AA contrast (4.5:1) for its text.
+    const contrast = (): Promise<{ text: string; ratio: number }[]> => page.evaluate<{ text: string; ratio: number }[]>(`(() => {
+      const lum = (c) => { const [r, g, b] = c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const bg = (el) => { for (let e = el; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; if (!c.startsWith('rgba(0, 0, 0, 0)') && c !== 'transparent') return c; } return 'rgb(255, 255, 255)'; };
+      return [...document.querySelectorAll('.badge, .count .n')].map((el) => {
+        const a = lum(getComputedStyle(el).color), b = lum(bg(el));
+        return { text: el.textContent, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+      });
+    })()`);
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const ratios = await contrast();
+      expect(ratios.length).toBeGreaterThan(4);
+      for (const r of ratios) expect(r.ratio, `${scheme}: ${r.text}`).toBeGreaterThanOrEqual(4.5);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
     // Filters: by namespace, by state (also from the summary buttons), by text.
     await page.getByLabel('Namespace', { exact: true }).selectOption('team-b');
     await expect.poll(() => rows.count()).toBe(2);
@@ -117,6 +134,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await expect.poll(async () => dialog.locator('pre.details').count()).toBe(1);
     expect(JSON.parse(await dialog.locator('pre.details').innerText())).toEqual({ primary: 'down', replicas: 0 });
     expect(await dialog.locator('.facts').innerText()).toContain('0 0 * * *');
+    expect(await dialog.locator('.facts').innerText()).toContain('0 passed, 1 failed (1 in a row)');
     expect(await dialog.locator('table.history tbody tr').count()).toBe(1);
     expect(page.url()).toContain('#/team-a/db');
     await page.keyboard.press('Escape');
