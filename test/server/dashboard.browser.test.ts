@@ -154,6 +154,19 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
     await screenshotDetail(page, join(root, 'detail.png'));
+    await page.keyboard.press('Escape');
+
+    // The run signal is shown: PAUSE (set through the API) then RUN again.
+    expect((await fetch(`${url}/api/v1/signal/PAUSE`, { method: 'POST', headers: auth })).status).toBe(200);
+    await expect.poll(() => page.locator('#signal').innerText(), { timeout: 10_000 }).toContain('Paused: no new runs start');
+    expect((await fetch(`${url}/api/v1/signal/RUN`, { method: 'POST', headers: auth })).status).toBe(200);
+    await expect.poll(() => page.locator('#signal').isHidden(), { timeout: 10_000 }).toBe(true);
+
+    // The agent goes away: the page says so (and keeps the last data on screen).
+    await agent.stop('SIGKILL');
+    await expect.poll(() => page.locator('#error').innerText(), { timeout: 10_000 }).toMatch(/^Cannot reach the agent: .*Retrying every 1 s\.$/);
+    expect(await page.locator('#live-dot').getAttribute('class')).toBe('dot down');
+    await expect.poll(() => rows.count()).toBe(4);
     expect(errors).toEqual([]);
   }, 90_000);
 });
