@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the remote state stores.
  *
- * Git store, against a real bare repository on disk:
+ * Git store, against a real bare repository on disk, `--runs` times (median):
  * - 10,000 records changed at once: commits made, time to flush and push;
  * - the same 10,000 records again, unchanged: commits and writes made (should be 0);
  * - repository growth for 10,000 hourly definitions whose state does not change, over
@@ -64,8 +64,20 @@ function packedSize(repo: string): number {
   return Number(line?.split(':')[1] ?? 0) * 1024;
 }
 
-async function gitBench(): Promise<void> {
-  const hours = argValue('--hours', 6);
+interface GitRun {
+  firstMs: number;
+  firstCommits: number;
+  unchangedMs: number;
+  unchangedCommits: number;
+  someMs: number;
+  someCommits: number;
+  hourlyMs: number;
+  hourlyCommits: number;
+  growthBytes: number;
+}
+
+/** One run of the git workloads against a fresh bare repository. */
+async function gitRun(hours: number): Promise<GitRun> {
   const root = mkdtempSync(join(tmpdir(), 'vigil-bench-stores-'));
   try {
     const remote = join(root, 'remote.git');
@@ -106,34 +118,48 @@ async function gitBench(): Promise<void> {
       hourlyMs += performance.now() - start;
     }
     const hourlyCommits = commits() - beforeHours;
-    const growth = packedSize(remote) - sizeStart;
+    const growthBytes = packedSize(remote) - sizeStart;
     await store.close();
-
-    const mb = (b: number): string => (b / 1e6).toFixed(2);
-    const rows = [
-      ['10,000 records written for the first time', `${firstCommits} commit`, `${(firstMs / 1000).toFixed(1)} s to commit and push`],
-      ['the same 10,000 records again, unchanged (10 min later)', `${unchangedCommits} commits`, `${(unchangedMs / 1000).toFixed(2)} s, no write`],
-      ['500 of the 10,000 change state', `${someCommits} commit`, `${(someMs / 1000).toFixed(1)} s`],
-      [`10,000 unchanged hourly records over ${hours} simulated hours (heartbeat 1 h)`, `${hourlyCommits} commits`, `${(hourlyMs / hours / 1000).toFixed(1)} s per hourly heartbeat commit`],
-      ['repository growth (packed, after gc) per day, extrapolated', '', `${mb((growth / hours) * 24)} MB/day with heartbeat 1 h; ${mb((growth / hours) * 4)} MB/day with heartbeat 6 h`],
-    ];
-    const body = [
-      `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim() ?? 'unknown'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, git ${git(root, '--version').replace('git version ', '')}; one run.`,
-      '',
-      markdownTable(['Git store workload', 'Commits', 'Time / size'], rows),
-      '',
-      'The remote is a bare repository on local disk, so the times are the store\'s own cost (YAML, git add, commit, push).',
-      'Write-on-change means unchanged records cost nothing until their heartbeat; the heartbeat (`store.heartbeatSeconds`)',
-      'trades lastRun freshness in Git against repository growth. Each record changes only its `lastRun` line then.',
-    ].join('\n');
-    console.log(body);
-    if (!process.argv.includes('--no-write')) {
-      const file = join(packageRoot(), 'docs', 'benchmarks.md');
-      writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'Stores', body));
-      console.log(`wrote the Stores section of ${file}`);
-    }
+    return { firstMs, firstCommits, unchangedMs, unchangedCommits, someMs, someCommits, hourlyMs, hourlyCommits, growthBytes };
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function gitBench(): Promise<void> {
+  const hours = argValue('--hours', 6);
+  const runs = argValue('--runs', 3);
+  const results: GitRun[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const result = await gitRun(hours);
+    console.log(`git run ${run}/${runs}:`, JSON.stringify(result));
+    results.push(result);
+  }
+  const m = (key: keyof GitRun): number => median(results.map((r) => r[key]));
+  const mb = (b: number): string => (b / 1e6).toFixed(2);
+  const growth = m('growthBytes');
+  const rows = [
+    ['10,000 records written for the first time', `${m('firstCommits')} commit`, `${(m('firstMs') / 1000).toFixed(1)} s to commit and push`],
+    ['the same 10,000 records again, unchanged (10 min later)', `${m('unchangedCommits')} commits`, `${(m('unchangedMs') / 1000).toFixed(2)} s, no write`],
+    ['500 of the 10,000 change state', `${m('someCommits')} commit`, `${(m('someMs') / 1000).toFixed(1)} s`],
+    [`10,000 unchanged hourly records over ${hours} simulated hours (heartbeat 1 h)`, `${m('hourlyCommits')} commits`, `${(m('hourlyMs') / hours / 1000).toFixed(1)} s per hourly heartbeat commit`],
+    ['repository growth (packed, after gc) per day, extrapolated', '', `${mb((growth / hours) * 24)} MB/day with heartbeat 1 h; ${mb((growth / hours) * 4)} MB/day with heartbeat 6 h`],
+  ];
+  const body = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim() ?? 'unknown'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, git ${git(tmpdir(), '--version').replace('git version ', '')}; median of ${runs} runs.`,
+    '',
+    markdownTable(['Git store workload', 'Commits', 'Time / size'], rows),
+    '',
+    'The remote is a bare repository on local disk, so the times are the store\'s own cost (YAML, git add, commit, push).',
+    'Write-on-change means unchanged records cost nothing until their heartbeat; the heartbeat (`store.heartbeatSeconds`)',
+    'trades lastRun freshness in Git against repository growth. Each record changes only its `lastRun` line then.',
+    'The machine (2 cores) was shared with other builds and tests during the runs, so the times are noisy.',
+  ].join('\n');
+  console.log(body);
+  if (!process.argv.includes('--no-write')) {
+    const file = join(packageRoot(), 'docs', 'benchmarks.md');
+    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), 'Stores', body));
+    console.log(`wrote the Stores section of ${file}`);
   }
 }
 
