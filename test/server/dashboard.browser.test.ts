@@ -6,7 +6,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { registerDashboard } from '../../agent/src/server/dashboard/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toYaml } from '../../agent/src/core/yaml.js';
 import { checkDefinition, shell } from '../support/check-definition.js';
@@ -176,3 +178,44 @@ async function screenshotDetail(page: Page, path: string): Promise<void> {
   await page.getByRole('dialog').locator('pre.details').waitFor();
   await page.screenshot({ path });
 }
+
+describe.skipIf(!hasChromium)('dashboard in Chromium with many definitions', () => {
+  it('draws the worst 500 of 5,000 definitions and says how to see the rest', async () => {
+    // The page's capacity, not the agent's: a fastify server with the dashboard and 5,000 generated
+    // definitions in the API's shape (each with a 10-run history).
+    const now = Date.now();
+    const states = ['healthy', 'healthy', 'healthy', 'healthy', 'degraded', 'unhealthy', 'unknown'];
+    const items = Array.from({ length: 5000 }, (_, i) => {
+      const history = Array.from({ length: 10 }, (_, j) => ({
+        runId: `r${i}-${j}`, trigger: 'schedule', finishedAt: new Date(now - j * 60_000).toISOString(), durationMs: 20, state: states[(i + j) % states.length], reason: null, message: null,
+      }));
+      return { namespace: `team-${i % 20}`, name: `check-${i}`, schedule: '*/5 * * * *', nextRun: new Date(now + 60_000).toISOString(), suspended: false, running: null, state: history[0]!.state, reason: null, lastRun: history[0]!.finishedAt, history };
+    });
+    const app = Fastify();
+    registerDashboard(app);
+    app.get('/api/v1/definitions', () => Promise.resolve({ items }));
+    app.get('/api/v1/status', () => Promise.resolve({ destination: 'bench', store: { kind: 'fs', pending: 0 } }));
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const context = await chromium.launchPersistentContext(join(tempDir(), 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const started = Date.now();
+      await page.goto(`${url}/`);
+      await page.locator('body[data-loaded="true"]').waitFor({ timeout: 30_000 });
+      console.info(`dashboard: 5,000 definitions loaded and drawn in ${Date.now() - started} ms (informative, not asserted)`);
+      expect(await page.locator('#rows tr').count()).toBe(500);
+      expect(await page.locator('#rows tr').first().getAttribute('data-state')).toBe('unhealthy');
+      expect(await page.locator('#more').innerText()).toBe('Showing the first 500 of 5000 matching checks (worst first); use the filters to see the others.');
+      await page.getByLabel('Namespace', { exact: true }).selectOption('team-3');
+      await expect.poll(() => page.locator('#rows tr').count()).toBe(250);
+      expect(await page.locator('#more').isHidden()).toBe(true);
+    } finally {
+      await context.close();
+      await app.close();
+    }
+  }, 90_000);
+});

@@ -8,6 +8,10 @@ const POLL_MS = Math.max(1, Number(params.get('refresh') ?? 5) || 5) * 1000;
 const STRIP_MIN_SLOTS = 10;
 const STRIP_MAX_SLOTS = 50;
 const TOKEN_KEY = 'vigil.token';
+/** Rows drawn at most (worst states first); the filters narrow the rest down. */
+const MAX_ROWS = 500;
+/** A poll whose data did not change redraws only this often (relative times). */
+const REDRAW_MS = 15_000;
 
 /** Display of each state: text is always shown; colour and icon only reinforce it. */
 const STATES = {
@@ -31,6 +35,8 @@ const view = {
   selected: /** @type {string | null} */ (null),
   opener: /** @type {HTMLElement | null} */ (null),
   timer: /** @type {number | undefined} */ (undefined),
+  lastData: '',
+  renderedAt: 0,
 };
 
 class AuthRequired extends Error {}
@@ -198,9 +204,13 @@ function render() {
   const visible = view.items
     .filter((i) => matches(i, f))
     .sort((a, b) => STATE_ORDER.indexOf(stateOf(a)) - STATE_ORDER.indexOf(stateOf(b)) || keyOf(a).localeCompare(keyOf(b)));
-  rows.replaceChildren(...visible.map(row));
+  rows.replaceChildren(...visible.slice(0, MAX_ROWS).map(row));
   $('empty').hidden = visible.length > 0 || !view.loadedOnce;
-  $('caption').textContent = `Health checks: ${visible.length} of ${view.items.length} shown`;
+  const more = $('more');
+  more.hidden = visible.length <= MAX_ROWS;
+  more.textContent = `Showing the first ${MAX_ROWS} of ${visible.length} matching checks (worst first); use the filters to see the others.`;
+  $('caption').textContent = `Health checks: ${Math.min(visible.length, MAX_ROWS)} of ${view.items.length} shown`;
+  view.renderedAt = Date.now();
 }
 
 function row(item) {
@@ -426,6 +436,9 @@ async function refresh() {
   try {
     const optional = (e) => (e instanceof AuthRequired ? Promise.reject(e) : null);
     const [defs, summary, signal] = await Promise.all([api('api/v1/definitions'), api('api/v1/status').catch(optional), api('api/v1/signal').catch(optional)]);
+    const data = JSON.stringify([defs, summary, signal]);
+    const unchanged = data === view.lastData && Date.now() - view.renderedAt < REDRAW_MS;
+    view.lastData = data;
     view.items = Array.isArray(defs?.items) ? defs.items : Array.isArray(defs) ? defs : [];
     view.summary = summary;
     view.signal = typeof signal?.state === 'string' ? signal.state : null;
@@ -435,7 +448,7 @@ async function refresh() {
     $('error').hidden = true;
     $('live-dot').className = 'dot ok';
     $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    render();
+    if (!unchanged) render();
     if (view.selected) await refreshDetail();
     document.body.dataset.loaded = 'true';
   } catch (err) {
