@@ -38,7 +38,7 @@ export default tseslint.config(
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['document', 'window', 'location', 'history', 'sessionStorage', 'fetch', 'Headers', 'URLSearchParams', 'Intl', 'CSS',
+        ['document', 'window', 'location', 'history', 'sessionStorage', 'fetch', 'Headers', 'URLSearchParams', 'Intl', 'CSS', 'performance',
           'Element', 'HTMLElement', 'HTMLSelectElement', 'HTMLInputElement', 'HTMLDialogElement', 'setTimeout', 'clearTimeout'].map((g) => [g, 'readonly']),
       ),
     },

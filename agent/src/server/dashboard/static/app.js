@@ -433,9 +433,13 @@ function announceChanges() {
 
 async function refresh() {
   clearTimeout(view.timer);
+  const started = performance.now();
+  let nextMs = POLL_MS;
   try {
     const optional = (e) => (e instanceof AuthRequired ? Promise.reject(e) : null);
     const [defs, summary, signal] = await Promise.all([api('api/v1/definitions'), api('api/v1/status').catch(optional), api('api/v1/signal').catch(optional)]);
+    // A large agent answers slowly: poll less often so that open pages cost it at most ~5 % of its time.
+    nextMs = Math.max(POLL_MS, Math.min(60_000, Math.round((performance.now() - started) * 20)));
     const data = JSON.stringify([defs, summary, signal]);
     const unchanged = data === view.lastData && Date.now() - view.renderedAt < REDRAW_MS;
     view.lastData = data;
@@ -456,11 +460,11 @@ async function refresh() {
     if (err instanceof AuthRequired) showAuth();
     else {
       $('error').hidden = false;
-      $('error').textContent = `Cannot reach the agent: ${err.message}. Retrying every ${POLL_MS / 1000} s.`;
+      $('error').textContent = `Cannot reach the agent: ${err.message}. Retrying every ${nextMs / 1000} s.`;
       $('updated').textContent = 'Not updated';
     }
   } finally {
-    view.timer = setTimeout(refresh, POLL_MS);
+    view.timer = setTimeout(refresh, nextMs);
   }
 }
 
