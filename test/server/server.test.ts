@@ -73,6 +73,12 @@ describe('HTTP API of a running agent', () => {
     expect(byName.get('broken')).toMatchObject({ state: 'unknown', reason: 'ExitCode' });
     expect(byName.get('pending')).toMatchObject({ state: null, lastRun: null, history: [] });
 
+    const filtered = await getJson<{ items: DefinitionItem[] }>(`${h.url}/api/v1/definitions?state=pending,degraded&history=0`);
+    expect(filtered.body.items.map((d) => [d.name, d.history.length])).toEqual([['degraded', 0], ['pending', 0], ['slow', 0]]);
+    expect((await getJson<{ items: DefinitionItem[] }>(`${h.url}/api/v1/definitions?namespace=other`)).body.items).toEqual([]);
+    expect((await getJson<{ items: DefinitionItem[] }>(`${h.url}/api/v1/definitions?namespace=team&history=1`)).body.items.every((d) => d.history.length <= 1)).toBe(true);
+    expect((await getJson(`${h.url}/api/v1/definitions?history=-1`)).body).toEqual({ error: 'history must be a whole number >= 0, got "-1"' });
+
     const one = await getJson(`${h.url}/api/v1/definitions/team/degraded`);
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ name: 'degraded', state: 'degraded', details: {} });

@@ -20,7 +20,7 @@ import { RunQueue } from '../scheduler/RunQueue.js';
 import { RecordDelivery } from './RecordDelivery.js';
 import type { Outbox } from './Outbox.js';
 import { getRecordValidator } from '../crds.js';
-import type { CheckStats, CheckView, QueueStats, RunNowResult, RunObserver, RunStatus, RunTrigger, RunView, StatusProvider, StoreStats } from '../server/provider.js';
+import type { CheckStats, CheckView, DefinitionsQuery, QueueStats, RunNowResult, RunObserver, RunStatus, RunTrigger, RunView, StatusProvider, StoreStats } from '../server/provider.js';
 import type { RunRegistry } from '../control/runs.js';
 import type { SignalControl } from '../control/signals.js';
 import type { ReportRegistry } from '../reporting/ReportRegistry.js';
@@ -421,8 +421,14 @@ export class Agent implements StatusProvider {
     };
   }
 
-  definitions(): unknown[] {
-    return [...this.entries.keys()].sort().map((k) => this.describe(k, false));
+  definitions(options: DefinitionsQuery = {}): unknown[] {
+    const namespaces = options.namespaces ? new Set(options.namespaces) : undefined;
+    const states = options.states ? new Set(options.states) : undefined;
+    const keys = [...this.entries.entries()]
+      .filter(([, e]) => (namespaces === undefined || namespaces.has(e.definition.metadata.namespace)) && (states === undefined || states.has(e.history[0]?.state ?? 'pending')))
+      .map(([k]) => k)
+      .sort();
+    return keys.map((k) => this.describe(k, false, options.history));
   }
 
   definition(namespace: string, name: string): unknown {
@@ -495,7 +501,7 @@ export class Agent implements StatusProvider {
     };
   }
 
-  private describe(key: string, full: boolean): unknown {
+  private describe(key: string, full: boolean, historyLimit?: number): unknown {
     const e = this.entries.get(key)!;
     const last = e.history[0];
     return {
@@ -518,7 +524,7 @@ export class Agent implements StatusProvider {
       stats: { successCount: e.stats.successCount, failureCount: e.stats.failureCount, consecutiveFailures: e.stats.consecutiveFailures },
       record: refString(recordRef(e.definition, this.options.destination)),
       warnings: e.warnings.map((w) => formatIssue(key, w)),
-      history: e.history.map(summaryJson),
+      history: (historyLimit === undefined ? e.history : e.history.slice(0, historyLimit)).map(summaryJson),
       ...(full ? { details: e.record?.data.details ?? null } : {}),
     };
   }

@@ -90,10 +90,20 @@ export interface RunObserver {
   definitionRemoved(namespace: string, name: string): void;
 }
 
+/** Narrows `GET /api/v1/definitions` (`?namespace=a,b&state=unhealthy,pending&history=3`). */
+export interface DefinitionsQuery {
+  namespaces?: string[];
+  /** Health states of the last run, or `pending` for definitions that have not run. */
+  states?: string[];
+  /** Most history entries per definition. */
+  history?: number;
+}
+
 export interface StatusProvider {
   isReady(): boolean;
   summary(): unknown;
-  definitions(): unknown[];
+  /** Providers may ignore the query; the server then returns everything. */
+  definitions(query?: DefinitionsQuery): unknown[];
   definition(namespace: string, name: string): unknown;
   problems(): unknown[];
   records(): unknown[];

@@ -152,7 +152,15 @@ export class AgentServer {
     get('/healthz', () => ({ status: 'ok' }), true);
     get('/readyz', (_req, reply) => (p.isReady() ? { status: 'ready' } : reply.status(503).send({ status: 'loading definitions' })), true);
     get('/api/v1/status', () => p.summary());
-    get('/api/v1/definitions', () => ({ items: p.definitions() }));
+    get('/api/v1/definitions', (req, reply) => {
+      const q = req.query as { namespace?: string; state?: string; history?: string };
+      const list = (v: string | undefined): string[] | undefined => (v ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : undefined);
+      const history = q.history === undefined ? undefined : Number(q.history);
+      if (history !== undefined && (!Number.isInteger(history) || history < 0)) return reply.status(400).send({ error: `history must be a whole number >= 0, got ${JSON.stringify(q.history)}` });
+      const namespaces = list(q.namespace);
+      const states = list(q.state);
+      return { items: p.definitions({ ...(namespaces ? { namespaces } : {}), ...(states ? { states } : {}), ...(history !== undefined ? { history } : {}) }) };
+    });
     get('/api/v1/definitions/:namespace/:name', (req, reply) => {
       const { namespace, name } = req.params as { namespace: string; name: string };
       const d = p.definition(namespace, name);
