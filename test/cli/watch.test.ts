@@ -154,6 +154,14 @@ describe('vigil watch', () => {
     expect(badFlag.stderr).toContain("option '--duration <time>' argument 'soon' is invalid");
   });
 
+  it('names --signal-listen when its port is taken', async () => {
+    const file = config([{ url: `${base}/up` }]);
+    const port = new URL(base).port;
+    const r = await vigil(['watch', '-c', file, '--duration', '1', '--signal-listen', `127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`vigil: --signal-listen 127.0.0.1:${port}: cannot listen (EADDRINUSE); choose another host:port, or off`);
+  });
+
   it('refuses a signal listener off loopback without a token', async () => {
     const file = config([{ url: `${base}/up` }]);
     const r = await vigil(['watch', '-c', file, '--duration', '1', '--signal-listen', '0.0.0.0:0'], { env: { VIGIL_TOKEN: '' } });

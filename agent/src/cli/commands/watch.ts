@@ -123,6 +123,8 @@ async function watch(flags: WatchFlags): Promise<number> {
       abort: abort.signal,
     });
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (/^(EADDRINUSE|EADDRNOTAVAIL|EACCES)$/.test(code)) fail(`--signal-listen ${listen}: cannot listen (${code}); choose another host:port, or off`, 1);
     fail(`watch failed: ${(err as Error).message}`, 1);
   }
   const text = `${JSON.stringify(telemetry, null, 2)}\n`;
