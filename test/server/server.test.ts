@@ -98,6 +98,10 @@ describe('HTTP API of a running agent', () => {
     expect(h.agent.check('team', 'healthy')!.history[0]!.runId).toBe(res.body.runId);
 
     expect((await getJson(`${h.url}/api/v1/definitions/team/nope/run`, { method: 'POST' })).status).toBe(404);
+    const kh = await getJson<{ runId: string }>(`${h.url}/api/run?namespace=team&healthcheck=degraded`, { method: 'POST' });
+    expect(kh.status).toBe(202);
+    await waitFor(() => h.agent.run(kh.body.runId)?.phase === 'finished', 'the run triggered the Kuberhealthy v3 way');
+    expect((await getJson(`${h.url}/api/run?namespace=team`, { method: 'POST' })).status).toBe(400);
     const busy = await getJson<{ error: string }>(`${h.url}/api/v1/definitions/team/slow/run`, { method: 'POST' });
     expect(busy.status).toBe(409);
     expect(busy.body.error).toMatch(/already has a run in progress/);

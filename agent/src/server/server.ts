@@ -57,6 +57,7 @@ const ENDPOINTS = [
   'GET /api/v1/definitions',
   'GET /api/v1/definitions/:namespace/:name',
   'POST /api/v1/definitions/:namespace/:name/run',
+  'POST /api/run?namespace=&healthcheck=',
   'GET /api/v1/runs/:id',
   'GET /api/v1/health/:namespace/:name',
   'GET /api/v1/problems',
@@ -169,14 +170,23 @@ export class AgentServer {
     get('/api/v1/problems', () => ({ items: p.problems() }));
     get('/api/v1/records', () => ({ items: p.records() }));
 
-    app.post('/api/v1/definitions/:namespace/:name/run', { preHandler: writeGuard }, async (req, reply) => {
-      const { namespace, name } = req.params as { namespace: string; name: string };
+    const runNow = (namespace: string, name: string, reply: FastifyReply): FastifyReply => {
       if (!p.runNow) return reply.status(501).send({ error: 'this agent cannot run definitions on demand' });
       const r = p.runNow(namespace, name);
       if (!r.ok) return reply.status(r.status).send({ error: r.error });
       log.info({ definition: `${namespace}/${name}`, run: r.runId }, 'run requested over HTTP');
       const location = `/api/v1/runs/${r.runId}`;
       return reply.status(202).header('Location', location).send({ runId: r.runId, status: location });
+    };
+    app.post('/api/v1/definitions/:namespace/:name/run', { preHandler: writeGuard }, (req, reply) => {
+      const { namespace, name } = req.params as { namespace: string; name: string };
+      return Promise.resolve(runNow(namespace, name, reply));
+    });
+    // Kuberhealthy v3's trigger, `POST /api/run?namespace=<ns>&healthcheck=<name>` (202, 409 when running), for its clients.
+    app.post('/api/run', { preHandler: writeGuard }, (req, reply) => {
+      const { namespace, healthcheck } = req.query as { namespace?: string; healthcheck?: string };
+      if (!namespace || !healthcheck) return Promise.resolve(reply.status(400).send({ error: 'namespace and healthcheck query parameters are required' }));
+      return Promise.resolve(runNow(namespace, healthcheck, reply));
     });
     app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: '/api/v1/definitions/:namespace/:name/run', handler: async (req, reply) => methodNotAllowed(req, reply, 'POST') });
     get('/api/v1/runs/:id', (req, reply) => {
