@@ -86,6 +86,9 @@ describe('Prometheus metrics', () => {
     expect(find(samples, 'kuberhealthy_check', { check: 'team/broken', namespace: 'team', status: '0' })[0]?.value).toBe(0);
     expect(find(samples, 'kuberhealthy_check_duration_seconds', { check: 'team/healthy', namespace: 'team' })).toHaveLength(1);
     expect(find(samples, 'kuberhealthy_cluster_state', {})[0]?.value).toBe(0);
+    expect(find(samples, 'kuberhealthy_check_success_total', { check: 'team/healthy' })[0]?.value).toBe(1);
+    expect(find(samples, 'kuberhealthy_check_failure_total', { check: 'team/broken' })[0]?.value).toBe(1);
+    expect(find(samples, 'kuberhealthy_check_consecutive_failures', { check: 'team/broken' })[0]?.value).toBe(1);
     // Bounded labels: the error text never becomes a label value.
     expect(text).not.toContain('boom');
     expect(text).not.toContain('secret detail');

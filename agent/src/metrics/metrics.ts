@@ -213,11 +213,17 @@ export function perDefinitionText(checks: readonly CheckView[]): string {
   const failures: string[] = [];
   const kh: string[] = [];
   const khDuration: string[] = [];
+  const khConsecutive: string[] = [];
+  const khSuccess: string[] = [];
+  const khFailure: string[] = [];
   for (const c of checks) {
     const ns = esc(c.namespace);
     const def = `namespace="${ns}",definition="${esc(c.name)}"`;
     const check = `check="${ns}/${esc(c.name)}",namespace="${ns}"`;
     failures.push(`vigil_check_consecutive_failures{${def}} ${c.stats.consecutiveFailures}`);
+    khConsecutive.push(`kuberhealthy_check_consecutive_failures{${check}} ${c.stats.consecutiveFailures}`);
+    khSuccess.push(`kuberhealthy_check_success_total{${check}} ${c.stats.successCount}`);
+    khFailure.push(`kuberhealthy_check_failure_total{${check}} ${c.stats.failureCount}`);
     if (c.nextRun !== undefined) nextRun.push(`vigil_check_next_run_timestamp_seconds{${def}} ${c.nextRun / 1000}`);
     const last = c.history[0];
     if (!last) continue;
@@ -227,7 +233,7 @@ export function perDefinitionText(checks: readonly CheckView[]): string {
     kh.push(`kuberhealthy_check{${check},status="${ok}"} ${ok}`);
     khDuration.push(`kuberhealthy_check_duration_seconds{${check}} ${last.durationMs / 1000}`);
   }
-  const block = (name: string, help: string, lines: string[]): string => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${lines.length > 0 ? `${lines.join('\n')}\n` : ''}\n`;
+  const block = (name: string, help: string, lines: string[], type = 'gauge'): string => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${lines.length > 0 ? `${lines.join('\n')}\n` : ''}\n`;
   return [
     block('vigil_check_state', 'Current state of each definition (1 for the state of its last run, 0 for the others)', state),
     block('vigil_check_last_run_timestamp_seconds', 'Completion time of the last run of each definition (unix seconds)', lastRun),
@@ -235,5 +241,8 @@ export function perDefinitionText(checks: readonly CheckView[]): string {
     block('vigil_check_consecutive_failures', 'Runs in a row that were not healthy or ready', failures),
     block('kuberhealthy_check', 'Shows the status of a Kuberhealthy check (vigil: 1 when the last run was healthy or ready)', kh),
     block('kuberhealthy_check_duration_seconds', 'Shows the check run duration of a Kuberhealthy check (vigil: the last run)', khDuration),
+    block('kuberhealthy_check_consecutive_failures', 'Consecutive failed runs of a check', khConsecutive),
+    block('kuberhealthy_check_success_total', 'Successful runs of a check since the agent started', khSuccess, 'counter'),
+    block('kuberhealthy_check_failure_total', 'Failed runs of a check since the agent started', khFailure, 'counter'),
   ].join('');
 }
