@@ -29,6 +29,7 @@ export function builtinImageMappings(): ImageMapping[] {
   return [
     { image: 'ghcr.io/vigil-health/check-http', command: [process.execPath, builtinCheckEntry('http')] },
     { image: 'ghcr.io/vigil-health/check-rds', command: [process.execPath, builtinCheckEntry('rds')] },
+    { image: 'ghcr.io/vigil-health/check-vmi', command: [process.execPath, builtinCheckEntry('vmi')] },
   ];
 }
 
