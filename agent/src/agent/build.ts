@@ -14,10 +14,23 @@ import { GitStateStore, type GitAuth } from '../stores/GitStateStore.js';
 import { InitOnUse } from '../stores/InitOnUse.js';
 import { BucketStateStore, type BucketAuth } from '../stores/BucketStateStore.js';
 import { LocalRuntime } from '../runtimes/LocalRuntime.js';
+import { KubernetesSource } from '../kubernetes/KubernetesSource.js';
+import { Kube, loadKubeConfig } from '../kubernetes/client.js';
 import type { ContainerEngineOption } from '../runtimes/engine.js';
 import { pluginLoader } from '../plugins/load.js';
 
 export function buildSource(config: AgentConfig, logger: Logger): DefinitionSource {
+  if (config.definitions.kind === 'kubernetes') {
+    const d = config.definitions;
+    return new KubernetesSource({
+      kube: new Kube(loadKubeConfig({ ...(d.kubeconfig ? { kubeconfig: d.kubeconfig } : {}), ...(d.context ? { context: d.context } : {}) })),
+      validator: getDefinitionValidator(),
+      logger,
+      ...(d.namespaces ? { namespaces: d.namespaces } : {}),
+      resyncSeconds: config.runtime.kubernetes.resyncSeconds,
+      stallSeconds: config.runtime.kubernetes.stallSeconds,
+    });
+  }
   return new DirectorySource({
     paths: config.definitions.paths,
     validator: getDefinitionValidator(),

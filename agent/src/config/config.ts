@@ -11,6 +11,7 @@ import { formatIssue, hasErrors, type Issue } from '../core/issues.js';
 import { boundedName, dns1123LabelProblem } from '../core/naming.js';
 import { isValidTimeZone } from '../core/schedule/index.js';
 import { CONFIG_SCHEMA } from './schema.js';
+import { defaultKubernetesRuntime, kubernetesConfigProblems, type KubernetesRuntimeConfig } from '../kubernetes/config.js';
 import { applyKratixStateStore } from '../stores/ske-config.js';
 
 export interface ImageMappingConfig {
@@ -23,9 +24,21 @@ export interface AgentConfig {
   destination: string;
   /** The agent's own state: `<dataDir>/outbox` holds records not yet delivered. */
   dataDir: string;
-  definitions: { kind: 'directory'; paths: string[]; namespace: string; watch: boolean; rescanIntervalSeconds: number };
+  definitions: {
+    kind: 'directory' | 'kubernetes';
+    paths: string[];
+    namespace: string;
+    watch: boolean;
+    rescanIntervalSeconds: number;
+    /** kubernetes: namespaces watched (absent: all), kubeconfig file (absolute) and context. */
+    namespaces?: string[];
+    kubeconfig?: string;
+    context?: string;
+  };
   runtime: {
-    kind: 'local';
+    kind: 'local' | 'kubernetes';
+    /** runtime.kind kubernetes: the controller's settings. */
+    kubernetes: KubernetesRuntimeConfig;
     defaultTimeoutSeconds: number;
     workDir?: string;
     keepRunDirs: 'never' | 'failed' | 'always';
@@ -87,6 +100,12 @@ export interface ConfigOverrides {
   initialSignal?: 'RUN' | 'PAUSE';
   /** server.readOnly */
   readOnly?: boolean;
+  /** definitions.kind (--source) */
+  source?: 'directory' | 'kubernetes';
+  /** runtime.kind (--runtime) */
+  runtime?: 'local' | 'kubernetes';
+  /** definitions.kubeconfig (--kubeconfig) */
+  kubeconfig?: string;
 }
 
 /** The validated file before defaults that have no schema default are filled in. */
@@ -162,6 +181,7 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
   if (listen !== 'off' && !parseListen(listen)) more.push({ severity: 'error', path: 'server.listen', message: `"${listen}" is not host:port or "off"` });
   const signalsListen = o.signalsListen ?? c.signals.listen;
   if (signalsListen !== 'off' && !parseListen(signalsListen)) more.push({ severity: 'error', path: 'signals.listen', message: `"${signalsListen}" is not host:port or "off"` });
+  for (const [path, message] of kubernetesConfigProblems(o.source ?? c.definitions.kind, o.runtime ?? c.runtime.kind, c.runtime.kubernetes, env)) more.push({ severity: 'error', path, message });
   if (c.store.kind === 'git' && !c.store.url) more.push({ severity: 'error', path: 'store.url', message: 'required when store.kind is git' });
   if (c.store.kind === 'bucket') {
     for (const key of ['endpoint', 'bucketName'] as const) if (!c.store[key]) more.push({ severity: 'error', path: `store.${key}`, message: 'required when store.kind is bucket' });
@@ -179,12 +199,16 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
     definitions: {
       ...c.definitions,
       paths: o.definitions?.map((p) => resolve(p)) ?? (c.definitions.paths ?? ['./definitions']).map(at),
+      kind: o.source ?? c.definitions.kind,
+      ...(o.kubeconfig ? { kubeconfig: resolve(o.kubeconfig) } : c.definitions.kubeconfig ? { kubeconfig: at(c.definitions.kubeconfig) } : {}),
     },
     runtime: {
       ...c.runtime,
       ...(c.runtime.workDir ? { workDir: at(c.runtime.workDir) } : {}),
       ...(c.runtime.secretsDir ? { secretsDir: at(c.runtime.secretsDir) } : {}),
       ...(c.runtime.configMapsDir ? { configMapsDir: at(c.runtime.configMapsDir) } : {}),
+      kind: o.runtime ?? c.runtime.kind,
+      kubernetes: { ...defaultKubernetesRuntime(), ...c.runtime.kubernetes, ...(!c.runtime.kubernetes.agentImage && env.VIGIL_AGENT_IMAGE ? { agentImage: env.VIGIL_AGENT_IMAGE } : {}) },
       passEnv: c.runtime.passEnv ?? [],
       pluginDirs: (c.runtime.pluginDirs ?? []).map(at),
       images: (c.runtime.images ?? []).map((m) => ({ ...m, command: m.command.map((part, i) => (i > 0 && (part.startsWith('./') || part.startsWith('../')) ? at(part) : part)) })),

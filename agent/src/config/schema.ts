@@ -3,6 +3,7 @@
  * as the CRDs: defaults applied, types checked, unknown keys reported as warnings.
  */
 import type { StructuralSchema } from '../core/schema.js';
+import { KUBERNETES_RUNTIME_SCHEMA, KUBERNETES_SOURCE_PROPERTIES } from '../kubernetes/config.js';
 
 const str = (description: string, extra: Partial<StructuralSchema> = {}): StructuralSchema => ({ type: 'string', description, ...extra });
 const int = (description: string, extra: Partial<StructuralSchema> = {}): StructuralSchema => ({ type: 'integer', description, ...extra });
@@ -20,7 +21,8 @@ export const CONFIG_SCHEMA: StructuralSchema = {
       type: 'object',
       default: {},
       properties: {
-        kind: str('Where definitions come from', { enum: ['directory'], default: 'directory' }),
+        kind: str('Where definitions come from: files, or HealthDefinitions in a cluster', { enum: ['directory', 'kubernetes'], default: 'directory' }),
+        ...KUBERNETES_SOURCE_PROPERTIES,
         paths: strings('Directories (recursive) or files of HealthDefinition manifests'),
         namespace: str('Namespace for definitions that set none', { default: 'default' }),
         watch: bool('Watch for changes', true),
@@ -31,7 +33,8 @@ export const CONFIG_SCHEMA: StructuralSchema = {
       type: 'object',
       default: {},
       properties: {
-        kind: str('How checks run', { enum: ['local'], default: 'local' }),
+        kind: str('How checks run: here, or as CronJobs in the cluster (the controller)', { enum: ['local', 'kubernetes'], default: 'local' }),
+        kubernetes: KUBERNETES_RUNTIME_SCHEMA,
         defaultTimeoutSeconds: int('Time limit of a run when the definition sets no spec.timeoutSeconds', { minimum: 1, maximum: 86400, default: 300 }),
         workDir: str('Where run directories are created (default: the system temp dir)'),
         keepRunDirs: str('Keep run directories for debugging', { enum: ['never', 'failed', 'always'], default: 'never' }),
