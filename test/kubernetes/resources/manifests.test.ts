@@ -173,3 +173,26 @@ describe('agent/manifests against the fake API server', () => {
     expect(new Set(applied)).toEqual(served);
   });
 });
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+  const lines = text.split('\n').filter((l) => !l.trim().startsWith('#'));
+
+  it('is multi-stage on Node 20 and runs as a numeric non-root user', () => {
+    const froms = lines.filter((l) => l.startsWith('FROM '));
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const f of froms) expect(f).toMatch(/^FROM node:20[-\w.]*( AS \w+)?$/);
+    const user = lines.filter((l) => l.startsWith('USER ')).at(-1);
+    expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);
+  });
+
+  it('copies only paths that exist and starts the compiled CLI (which has the k8s-adapter command)', () => {
+    for (const l of lines.filter((x) => x.startsWith('COPY ') && !x.includes('--from='))) {
+      const parts = l.split(/\s+/).slice(1, -1);
+      for (const p of parts) expect(() => readFileSync(join(REPO, p)), p).not.toThrow(/ENOENT/);
+    }
+    const entry = lines.find((l) => l.startsWith('ENTRYPOINT '))!;
+    expect(entry).toContain('/app/dist/agent/src/cli/main.js');
+    expect(readFileSync(join(REPO, 'agent/src/cli/main.ts'), 'utf8')).toContain('registerK8sAdapter(program)');
+  });
+});
