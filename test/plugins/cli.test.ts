@@ -26,7 +26,7 @@ describe.skipIf(distMissing('agent/src/cli/main.js'))('vigil plugins and in-proc
     const result = await vigil(['plugins', '--json', '--dir', dir]);
     expect(result.code).toBe(1);
     const listing = JSON.parse(result.stdout) as { loaded: Record<string, unknown>[]; failed: Record<string, unknown>[] };
-    expect(listing.loaded.filter((p) => p.builtin).map((p) => p.type)).toEqual(expect.arrayContaining(['http', 'rds']));
+    expect(listing.loaded.filter((p) => p.builtin).map((p) => p.type)).toEqual(expect.arrayContaining(['http', 'rds', 'vmi']));
     expect(listing.loaded.filter((p) => !p.builtin)).toEqual([
       { type: 'hello', configKey: 'hello', images: [], description: 'says hello', builtin: false, module: join(dir, 'hello.check-plugin.mjs') },
     ]);
