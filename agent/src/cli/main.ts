@@ -9,6 +9,7 @@ import { registerK8sAdapter } from './commands/k8s-adapter.js';
 import { registerImportKhcheck } from './commands/import-khcheck.js';
 import { registerPlugins } from './commands/plugins.js';
 import { registerRun } from './commands/run.js';
+import { registerTrigger } from './commands/trigger.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWatch } from './commands/watch.js';
 
@@ -24,6 +25,7 @@ registerAgent(program);
 registerK8sAdapter(program);
 registerPlugins(program);
 registerRun(program);
+registerTrigger(program);
 registerValidate(program);
 registerImportKhcheck(program);
 registerWatch(program);
