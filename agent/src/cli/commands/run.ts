@@ -1,4 +1,8 @@
-/** `vigil run <file>`: runs one definition now and prints its HealthRecord. */
+/**
+ * `vigil run <file>`: runs one definition now and prints its HealthRecord. Every container
+ * gets the KH_* environment and a loopback reporting URL served for the run's duration, so an
+ * unmodified Kuberhealthy check runs here as it does under the agent.
+ */
 import { Option, type Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +16,9 @@ import { buildHealthRecord } from '../../core/record.js';
 import { toYaml } from '../../core/yaml.js';
 import type { HealthState } from '../../core/model.js';
 import { buildRuntime } from '../../agent/build.js';
+import { ReportRegistry } from '../../reporting/ReportRegistry.js';
+import { khEnv, startReportListener, type ReportListener } from '../../reporting/listener.js';
+import { expectsReport } from '../../reporting/protocol.js';
 import { fail, integer } from '../util.js';
 
 interface RunFlags {
@@ -87,17 +94,40 @@ async function run(file: string, flags: RunFlags): Promise<number> {
   process.once('SIGINT', () => { abort.abort(); });
   process.once('SIGTERM', () => { abort.abort(); });
   const timeoutSeconds = flags.timeout ?? definition.spec.timeoutSeconds ?? config.runtime.defaultTimeoutSeconds;
-  const outcome = await runtime.run({
-    runId: randomUUID(),
-    definition,
-    timeoutMs: timeoutSeconds * 1000,
-    env: extraEnv,
-    signal: abort.signal,
-    logger,
-  });
-  await runtime.close?.();
+  const runId = randomUUID();
+  // Kuberhealthy-style checks report to KH_REPORTING_URL: the agent's report routes, on a loopback port for this run only.
+  const reports = new ReportRegistry();
+  let listener: ReportListener;
+  try {
+    listener = await startReportListener({ reports, logger });
+  } catch (err) {
+    fail(`cannot open the loopback reporting endpoint for Kuberhealthy-style checks: ${(err as Error).message}`, 3);
+  }
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  reports.openRun({ runId, namespace: definition.metadata.namespace, name: definition.metadata.name, deadline });
+  let outcome;
+  let report;
+  try {
+    outcome = await runtime.run({
+      runId,
+      definition,
+      timeoutMs: timeoutSeconds * 1000,
+      env: { ...khEnv(listener.url, { runId, namespace: definition.metadata.namespace, deadline }), ...extraEnv },
+      signal: abort.signal,
+      logger,
+    });
+  } finally {
+    await runtime.close?.();
+    report = reports.closeRun(runId);
+    await listener.close();
+  }
   if (outcome.aborted) fail('interrupted', 130);
-  const result = mapOutcome(outcome, { exitCodeMode: definition.spec.exitCodeMode ?? 'Error', timeoutSeconds });
+  const result = mapOutcome(outcome, {
+    exitCodeMode: definition.spec.exitCodeMode ?? 'Error',
+    timeoutSeconds,
+    ...(report ? { report } : {}),
+    expectReport: expectsReport(definition.metadata.annotations),
+  });
   const record = buildHealthRecord({ definition, destination: config.destination, state: result.state, details: result.details, finishedAt: outcome.finishedAt });
   process.stdout.write(flags.output === 'json' ? `${JSON.stringify(record, null, 2)}\n` : toYaml(record));
   return EXIT_BY_STATE[result.state];
