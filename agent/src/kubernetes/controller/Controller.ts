@@ -290,7 +290,10 @@ export class KubernetesController implements StatusProvider {
   // ------------------------------------------------------------------ reconcile
 
   private async reconcile(key: string): Promise<void> {
-    if (!this.leading || this.stopped) return;
+    // Not before every cache has synced: a definition listed before the objects it owns would
+    // look as if it had none (409s and replaced objects on every restart). start() queues every
+    // definition once the caches are ready.
+    if (!this.leading || this.stopped || !this.ready) return;
     this.counters.reconciles++;
     const raw = this.defInformer.get(key);
     if (!raw) {
@@ -561,7 +564,7 @@ export class KubernetesController implements StatusProvider {
   // ------------------------------------------------------------------ results
 
   private async collect(jobKey: string): Promise<void> {
-    if (!this.leading || this.stopped) return;
+    if (!this.leading || this.stopped || !this.ready) return;
     const raw = this.jobs.get(jobKey);
     const hs = this.healthStates.get(jobKey) as HealthStateObject | undefined;
     const kube = this.options.kube;
