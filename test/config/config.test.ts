@@ -47,7 +47,12 @@ describe('agent configuration', () => {
       throw new Error('expected a ConfigError');
     };
     expect(bad({ scheduler: { spreadSeconds: -1 } })).toMatch(/^vigil\.yaml: scheduler\.spreadSeconds: -1 must be >= 0/);
-    expect(bad({ store: { kind: 'nfs' } })).toMatch(/^vigil\.yaml: store\.kind: "nfs" is not one of: fs, git, bucket/);
+    expect(bad({ store: { kind: 'nfs' } })).toMatch(/^vigil\.yaml: store\.kind: "nfs" is not one of: fs, git, bucket, kubernetes/);
+    expect(bad({ store: { kind: 'kubernetes', authMethod: 'basicAuth' } })).toMatch(/^vigil\.yaml: store\.authMethod: not used by store\.kind kubernetes/);
+    expect(bad({ store: { kind: 'kubernetes', kubeconfig: './kc', secretDir: './s' } })).toBe('vigil.yaml: store.kubeconfig: set store.kubeconfig or store.secretDir (key kubeconfig), not both');
+    expect(bad({ store: { kind: 'kubernetes', namespace: 'Records' } })).toMatch(/^vigil\.yaml: store\.namespace: "Records" is not a valid name/);
+    expect(resolveConfig({ store: { kind: 'kubernetes', kubeconfig: 'kc.yaml', context: 'platform', namespace: 'records' } }, { source: 'vigil.yaml', base: '/etc/vigil', env: {} }).config.store)
+      .toMatchObject({ kind: 'kubernetes', kubeconfig: '/etc/vigil/kc.yaml', context: 'platform', namespace: 'records', heartbeatSeconds: 3600 });
     expect(bad({ destination: 'Not_Valid' })).toMatch(/^vigil\.yaml: destination: "Not_Valid" is not a valid name/);
     expect(bad({ scheduler: { defaultTimeZone: 'Europe/Nowhere' } })).toBe('vigil.yaml: scheduler.defaultTimeZone: "Europe/Nowhere" is not a known IANA time zone');
     expect(bad({ server: { listen: 'localhost' } })).toBe('vigil.yaml: server.listen: "localhost" is not host:port or "off"');

@@ -13,6 +13,8 @@ import { FsStateStore } from '../stores/FsStateStore.js';
 import { GitStateStore, type GitAuth } from '../stores/GitStateStore.js';
 import { InitOnUse } from '../stores/InitOnUse.js';
 import { BucketStateStore, type BucketAuth } from '../stores/BucketStateStore.js';
+import { KubernetesStateStore } from '../stores/KubernetesStateStore.js';
+import { connectKubernetesStore } from '../stores/kubernetes/connect.js';
 import { LocalRuntime } from '../runtimes/LocalRuntime.js';
 import { KubernetesSource } from '../kubernetes/KubernetesSource.js';
 import { Kube, loadKubeConfig } from '../kubernetes/client.js';
@@ -53,6 +55,23 @@ export function buildStore(config: AgentConfig, logger: Logger): StateStore {
         insecure: s.insecure,
         ...(s.region ? { region: s.region } : {}),
         auth: bucketAuth(s.authMethod === 'IAM' ? 'IAM' : 'accessKey', s.secretDir),
+        logger,
+        heartbeatMs: s.heartbeatSeconds * 1000,
+      }),
+    );
+  }
+  if (s.kind === 'kubernetes') {
+    const { kube, connection } = connectKubernetesStore({
+      ...(s.kubeconfig ? { kubeconfig: s.kubeconfig } : {}),
+      ...(s.secretDir ? { secretDir: s.secretDir } : {}),
+      ...(s.context ? { context: s.context } : {}),
+    });
+    return new InitOnUse(
+      new KubernetesStateStore({
+        kube,
+        connection,
+        ...(s.namespace ? { namespace: s.namespace } : {}),
+        destination: config.destination,
         logger,
         heartbeatMs: s.heartbeatSeconds * 1000,
       }),

@@ -55,7 +55,7 @@ export interface AgentConfig {
     containerEngine: { command: string; globalArgs: string[]; runArgs: string[] };
   };
   store: {
-    kind: 'fs' | 'git' | 'bucket';
+    kind: 'fs' | 'git' | 'bucket' | 'kubernetes';
     root: string;
     fsync: boolean;
     url?: string;
@@ -71,6 +71,10 @@ export interface AgentConfig {
     bucketName?: string;
     insecure: boolean;
     region?: string;
+    /** kubernetes: kubeconfig file (absolute; else store.secretDir key kubeconfig, else the default chain), context, and a namespace for every record. */
+    kubeconfig?: string;
+    context?: string;
+    namespace?: string;
     /** The Kratix store manifest or SKE ConfigMap the settings were completed from. */
     kratixStateStore?: string;
   };
@@ -187,9 +191,15 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
     for (const key of ['endpoint', 'bucketName'] as const) if (!c.store[key]) more.push({ severity: 'error', path: `store.${key}`, message: 'required when store.kind is bucket' });
     c.store.authMethod ??= 'accessKey';
   }
+  if (c.store.kind === 'kubernetes') {
+    if (c.store.authMethod) more.push({ severity: 'error', path: 'store.authMethod', message: 'not used by store.kind kubernetes (credentials come from store.kubeconfig, store.secretDir key kubeconfig, or the in-cluster service account)' });
+    if (c.store.kubeconfig && c.store.secretDir) more.push({ severity: 'error', path: 'store.kubeconfig', message: 'set store.kubeconfig or store.secretDir (key kubeconfig), not both' });
+    const nsProblem = c.store.namespace !== undefined ? dns1123LabelProblem(c.store.namespace) : undefined;
+    if (nsProblem) more.push({ severity: 'error', path: 'store.namespace', message: nsProblem });
+  }
   const storeAuth = c.store.kind === 'bucket' ? ['accessKey', 'IAM'] : ['basicAuth', 'ssh'];
-  if (c.store.authMethod && c.store.kind !== 'fs' && !storeAuth.includes(c.store.authMethod)) more.push({ severity: 'error', path: 'store.authMethod', message: `"${c.store.authMethod}" is not one of ${storeAuth.join(', ')} for store.kind ${c.store.kind}` });
-  if (c.store.authMethod && c.store.authMethod !== 'IAM' && c.store.kind !== 'fs' && !c.store.secretDir) more.push({ severity: 'error', path: 'store.secretDir', message: `required for authMethod ${c.store.authMethod}${c.store.kind === 'bucket' ? ' (the default of store.kind bucket; use authMethod IAM for the AWS credential chain)' : ''}` });
+  if (c.store.authMethod && c.store.kind !== 'fs' && c.store.kind !== 'kubernetes' && !storeAuth.includes(c.store.authMethod)) more.push({ severity: 'error', path: 'store.authMethod', message: `"${c.store.authMethod}" is not one of ${storeAuth.join(', ')} for store.kind ${c.store.kind}` });
+  if (c.store.authMethod && c.store.authMethod !== 'IAM' && c.store.kind !== 'fs' && c.store.kind !== 'kubernetes' && !c.store.secretDir) more.push({ severity: 'error', path: 'store.secretDir', message: `required for authMethod ${c.store.authMethod}${c.store.kind === 'bucket' ? ' (the default of store.kind bucket; use authMethod IAM for the AWS credential chain)' : ''}` });
   if (hasErrors(more)) throw new ConfigError(options.source, more);
 
   const engine = c.runtime.containerEngine;
@@ -218,6 +228,7 @@ export function resolveConfig(raw: unknown, options: { source: string; base: str
       ...c.store,
       root: o.stateDir ? resolve(o.stateDir) : at(c.store.root),
       ...(c.store.secretDir ? { secretDir: at(c.store.secretDir) } : {}),
+      ...(c.store.kubeconfig ? { kubeconfig: at(c.store.kubeconfig) } : {}),
       ...(c.store.url && /^\.\.?\//.test(c.store.url) ? { url: at(c.store.url) } : {}),
     },
     scheduler: {
