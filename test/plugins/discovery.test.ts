@@ -16,17 +16,19 @@ describe('discoverPlugins', () => {
   });
   const file = (name: string, text: string) => writeFile(join(dir, name), text);
 
-  it('loads the built-in http and rds plugins, with the images they serve', async () => {
+  it('loads the built-in http, rds and vmi plugins, with the images they serve', async () => {
     const registry = await discoverPlugins();
     expect(registry.failed).toEqual([]);
     expect(registry.loaded.map((l) => [l.plugin.type, l.plugin.configKey, l.builtin])).toEqual(
       expect.arrayContaining([
         ['http', 'health_checks', true],
         ['rds', 'rds', true],
+        ['vmi', 'kubevirt_checks', true],
       ]),
     );
     expect(registry.forImage('ghcr.io/vigil-health/check-http:v0.1.0')?.type).toBe('http');
     expect(registry.forImage('ghcr.io/vigil-health/check-rds@sha256:abc')?.type).toBe('rds');
+    expect(registry.forImage('ghcr.io/vigil-health/check-vmi:v0.1.0')?.type).toBe('vmi');
     expect(registry.forImage('ghcr.io/example/other:1')).toBeUndefined();
     expect(registry.loaded.every((l) => l.module.startsWith(builtinPluginDir()))).toBe(true);
   });
