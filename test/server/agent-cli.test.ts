@@ -70,4 +70,37 @@ describe('vigil agent HTTP surface', () => {
     expect(agent.find((l) => l.msg === 'final report')).toBeDefined();
     expect(agent.dump()).not.toContain(TOKEN);
   });
+  it('STOP with a run in flight: no new run starts, the run finishes and is recorded, then the final report and exit 0', async () => {
+    const root = tempDir();
+    const defs = join(root, 'definitions');
+    const data = join(root, 'data');
+    mkdirSync(defs);
+    const started = join(root, 'started');
+    const release = join(root, 'release');
+    writeFileSync(
+      join(defs, 'slow.yaml'),
+      definitionYaml('team', 'slow', [{ name: 'check', image: 'example.org/unmapped:1', command: ['/bin/sh', '-c', `touch "${started}"; while [ ! -f "${release}" ]; do sleep 0.05; done; echo "state: healthy" > "$KRATIX_OUTPUT_DIR/health-status.yaml"`] }], { timeoutSeconds: 120 }),
+    );
+    writeFileSync(join(root, 'vigil.yaml'), 'signals:\n  listen: 127.0.0.1:0\nshutdownGraceSeconds: 120\n');
+    const agent = new AgentProcess(['--config', join(root, 'vigil.yaml'), '--definitions', defs, '--state-dir', join(root, 'state'), '--data-dir', data, '--listen', '127.0.0.1:0', '--destination', 'ci', '--run-on-start', 'always']);
+    agents.push(agent);
+    const url = await agent.url();
+    const signalLine = await agent.waitForLine((l) => l.msg === 'signal listener up (GET /, POST /RUN, /PAUSE, /STOP)', 'the signal listener');
+    await waitFor(() => existsSync(started), 'the slow run to start', 30_000);
+
+    expect((await fetch(`${signalLine.url as string}/STOP`, { method: 'POST' })).status).toBe(200);
+    await agent.waitForLine((l) => l.msg === 'run signal STOP', 'the STOP log line');
+    // Draining: the agent waits for the run, its server still answers, and no new run starts.
+    expect(agent.running).toBe(true);
+    const refused = await getJson<{ error: string }>(`${url}/api/v1/definitions/team/slow/run`, { method: 'POST' });
+    expect(refused).toMatchObject({ status: 503, body: { error: 'the agent is starting or stopping' } });
+    writeFileSync(release, '');
+    expect(await agent.wait()).toBe(0);
+
+    const record = parseYamlDocument(readFileSync(join(root, 'state', 'team', 'slow-ci.yaml'), 'utf8')) as HealthRecord;
+    expect(record.data.state).toBe('healthy');
+    const report = JSON.parse(readFileSync(join(data, 'final-report.json'), 'utf8')) as { reason: string; summary: { runs: { total: number } } };
+    expect(report).toMatchObject({ reason: 'STOP signal' });
+    expect(report.summary.runs.total).toBe(1);
+  });
 });
