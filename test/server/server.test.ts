@@ -171,6 +171,25 @@ describe('HTTP API of a running agent', () => {
     expect(badState).toMatchObject({ status: 400, body: { error: 'state must be one of RUN, PAUSE, STOP' } });
     expect((await getJson(`${h.url}/api/v1/signal`)).body).toMatchObject({ state: 'RUN' });
   });
+
+  // Last in this block: it adds an invalid definition file.
+  it('serves the agent summary, the last HealthRecord of each definition, and invalid files with field paths', async () => {
+    const status = (await getJson<{ ready: boolean; definitions: number; states: Record<string, number>; scheduler: Record<string, number>; store: { kind: string }; signal: { state: string } }>(`${h.url}/api/v1/status`)).body;
+    expect(status).toMatchObject({ ready: true, destination: 'test', definitions: 5, invalidFiles: 0, store: { kind: 'fs' }, signal: { state: 'RUN' } });
+    expect(status.states).toMatchObject({ healthy: 1, degraded: 1, unknown: 1, pending: 2 });
+
+    const records = (await getJson<{ items: { kind: string; metadata: { name: string; namespace: string }; data: { state: string } }[] }>(`${h.url}/api/v1/records`)).body.items;
+    const byName = new Map(records.map((r) => [r.metadata.name, r]));
+    expect(byName.get('healthy-test')).toMatchObject({ kind: 'HealthRecord', metadata: { namespace: 'team' }, data: { state: 'healthy' } });
+    expect(byName.get('broken-test')?.data.state).toBe('unknown');
+    expect(byName.has('pending-test')).toBe(false);
+
+    expect((await getJson(`${h.url}/api/v1/problems`)).body).toEqual({ items: [] });
+    writeFileSync(join(h.defs, 'bad.yaml'), definitionYaml('team', 'bad', writes('healthy'), { schedule: 'every minute' }));
+    await waitFor(() => h.agent.problems().length > 0, 'the invalid file to be reported');
+    const problems = (await getJson<{ items: { file: string; problems: { object: string; errors: string[] }[] }[] }>(`${h.url}/api/v1/problems`)).body.items;
+    expect(problems).toEqual([{ file: join(h.defs, 'bad.yaml'), problems: [{ object: 'team/bad', errors: [expect.stringMatching(/^team\/bad: spec\.schedule: /)] }] }]);
+  });
 });
 
 describe('bearer-token auth', () => {
