@@ -17,9 +17,14 @@
  * - the heartbeat: 10,000 unchanged records after heartbeatMs: one PUT each.
  * Writes the "Bucket store" section of docs/benchmarks.md.
  *
+ * Kubernetes store, against the wire-level fake API server (test/support/fake-kube, in this
+ * process) with the real @kubernetes/client-node, the same workloads: requests to the
+ * HealthRecord resource and times. Writes the "Kubernetes store" section.
+ *
  *   npm run bench:stores                 writes docs/benchmarks.md (both stores)
  *   npm run bench:stores -- --no-write --hours 2
  *   npm run bench:stores -- --only bucket --runs 3
+ *   npm run bench:stores -- --only kubernetes --runs 3
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +32,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { GitStateStore } from '../agent/src/stores/GitStateStore.js';
 import { BucketStateStore } from '../agent/src/stores/BucketStateStore.js';
+import { KubernetesStateStore } from '../agent/src/stores/KubernetesStateStore.js';
+import { Kube } from '../agent/src/kubernetes/client.js';
 import { startS3, type S3Server } from '../test/support/s3.js';
+import { FakeKubeServer } from '../test/support/fake-kube/index.js';
 import { median } from './support/stats.js';
 import { buildHealthRecord } from '../agent/src/core/record.js';
 import type { HealthDefinition, HealthRecord, HealthState } from '../agent/src/core/model.js';
@@ -275,6 +283,111 @@ async function bucketBench(): Promise<void> {
   }
 }
 
+interface KubeRun {
+  firstMs: number;
+  firstCreates: number;
+  unchangedMs: number;
+  unchangedRequests: number;
+  listMs: number;
+  listRequests: number;
+  afterRestartWrites: number;
+  heartbeatMs: number;
+  heartbeatReplaces: number;
+}
+
+async function kubernetesRun(): Promise<KubeRun> {
+  const fake = await FakeKubeServer.start({ namespaces: Array.from({ length: 20 }, (_, i) => `team-${i}`) });
+  try {
+    let now = Date.UTC(2026, 11, 3, 0, 0, 0);
+    const clock = { now: () => now };
+    const options = { kube: new Kube(fake.kubeConfig()), destination: 'worker-1', logger: silentLogger(), heartbeatMs: HOUR, clock };
+    const recordRequests = (method?: string): number => fake.requests.count((r) => r.path.includes('/healthrecords') && (method === undefined || r.method === method));
+    const store = new KubernetesStateStore(options);
+    await store.init();
+    await store.list(); // an empty cluster: the index is complete, new records need no GET
+
+    let before = recordRequests('POST');
+    let start = performance.now();
+    await Promise.all(records(now, 'healthy').map((r) => store.put(r)));
+    const firstMs = performance.now() - start;
+    const firstCreates = recordRequests('POST') - before;
+
+    now += 10 * 60_000;
+    before = fake.requests.count();
+    start = performance.now();
+    await Promise.all(records(now, 'healthy').map((r) => store.put(r)));
+    const unchangedMs = performance.now() - start;
+    const unchangedRequests = fake.requests.count() - before;
+    await store.close();
+
+    const restarted = new KubernetesStateStore({ ...options, kube: new Kube(fake.kubeConfig()) });
+    await restarted.init();
+    before = recordRequests();
+    start = performance.now();
+    const listed = await restarted.list();
+    const listMs = performance.now() - start;
+    const listRequests = recordRequests() - before;
+    if (listed.length !== RECORDS) throw new Error(`list() returned ${listed.length} records, expected ${RECORDS}`);
+    now += 5 * 60_000;
+    before = fake.requests.writes().length;
+    await Promise.all(records(now, 'healthy').map((r) => restarted.put(r)));
+    const afterRestartWrites = fake.requests.writes().length - before;
+
+    now += HOUR;
+    before = recordRequests('PUT');
+    start = performance.now();
+    await Promise.all(records(now, 'healthy').map((r) => restarted.put(r)));
+    const heartbeatMs = performance.now() - start;
+    const heartbeatReplaces = recordRequests('PUT') - before;
+    await restarted.close();
+    return { firstMs, firstCreates, unchangedMs, unchangedRequests, listMs, listRequests, afterRestartWrites, heartbeatMs, heartbeatReplaces };
+  } finally {
+    await fake.close();
+  }
+}
+
+async function kubernetesBench(): Promise<void> {
+  const runs = argValue('--runs', 3);
+  const results: KubeRun[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const result = await kubernetesRun();
+    console.log(`kubernetes run ${run}/${runs}:`, JSON.stringify(result));
+    results.push(result);
+  }
+  const m = (key: keyof KubeRun): number => median(results.map((r) => r[key]));
+  const secs = (ms: number): string => `${(ms / 1000).toFixed(ms < 1000 ? 2 : 1)} s`;
+  const rate = (ms: number): string => `${Math.round(RECORDS / (ms / 1000))} records/s`;
+  const rows = [
+    ['10,000 records written for the first time', `${m('firstCreates')} create (POST)`, `${secs(m('firstMs'))} (${rate(m('firstMs'))})`],
+    ['the same 10,000 records again, unchanged (10 min later)', `${m('unchangedRequests')} requests`, `${secs(m('unchangedMs'))}, no request (in-memory index)`],
+    ['a restarted store lists the cluster: list() of 10,000 records', `${m('listRequests')} requests (pages of 500)`, secs(m('listMs'))],
+    ['then the 10,000 unchanged records again', `${m('afterRestartWrites')} writes`, 'no write'],
+    ['10,000 unchanged records once their lastRun is older than the heartbeat (1 h)', `${m('heartbeatReplaces')} replace (PUT)`, secs(m('heartbeatMs'))],
+  ];
+  const body = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model.trim() ?? 'unknown'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${runs} runs.`,
+    '',
+    markdownTable(['Kubernetes store workload', 'Requests', 'Time'], rows),
+    '',
+    'The API server is the test suite\'s wire-level fake (test/support/fake-kube: HTTP, JSON, CRD schema validation,',
+    'objects in memory) running in the same Node process as the store and the real @kubernetes/client-node, at most',
+    '16 requests in flight. The times are the client\'s and the fake\'s cost on the same 2 cores, not a real API',
+    'server\'s (etcd, admission, priority and fairness limits); the request counts are the figure that carries over.',
+    'The fake copies and sorts every stored object for each page of 500, likely most of the list time (not profiled).',
+    'The machine was shared with other builds and tests during the runs, so the times are noisy.',
+  ].join('\n');
+  console.log(body);
+  if (!process.argv.includes('--no-write')) {
+    const file = join(packageRoot(), 'docs', 'benchmarks.md');
+    const doc = readFileSync(file, 'utf8');
+    const section = 'Kubernetes store';
+    const updated = doc.split('\n').some((l) => l.startsWith(`## ${section}`)) ? replaceSection(doc, section, body) : `${doc.trimEnd()}\n\n## ${section}\n\n${body}\n`;
+    writeFileSync(file, updated);
+    console.log(`wrote the Kubernetes store section of ${file}`);
+  }
+}
+
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 if (only === undefined || only === 'git') await gitBench();
 if (only === undefined || only === 'bucket') await bucketBench();
+if (only === undefined || only === 'kubernetes') await kubernetesBench();
