@@ -23,7 +23,6 @@ const hd = (r: PipelineRun): Record<string, any> => {
   expect(r.outputs['health-definition.yaml'], r.stderr).toHaveLength(1);
   return r.outputs['health-definition.yaml']![0]!;
 };
-const errorsOf = (issues: { severity: string }[]) => issues.filter((i) => i.severity === 'error');
 const errorLine = (r: PipelineRun): string => r.logs.find((l) => l.level === 50)?.msg as string;
 
 const API: Record<PromiseName, { apiVersion: string; kind: string }> = {
