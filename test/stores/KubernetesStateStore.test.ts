@@ -7,6 +7,9 @@
  * namespace, server down) reported naming the setting.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesStateStore, ANNOTATION_RECORD, type KubernetesStateStoreOptions } from '../../agent/src/stores/KubernetesStateStore.js';
@@ -21,6 +24,7 @@ import { silentLogger } from '../../agent/src/logging/logger.js';
 import { FakeKubeServer, defaultResources, type KubeObject } from '../support/fake-kube/index.js';
 import { referenceSchema } from '../support/reference-crds.js';
 import { tempDir, waitFor } from '../support/tmp.js';
+import { opensslMissing, selfSignedCertificate } from '../support/tls.js';
 
 const T0 = 1_700_000_000_000;
 const AV = 'platform.kratix.io/v1alpha1';
@@ -306,4 +310,23 @@ describe('KubernetesStateStore', () => {
       await back.close();
     }
   }, 90_000);
+});
+
+describe.skipIf(opensslMissing())('KubernetesStateStore over TLS', () => {
+  it('a server certificate the kubeconfig does not trust is reported naming the connection setting', async () => {
+    const tls = selfSignedCertificate(tempDir('vigil-kube-tls-'), 2);
+    const server = createHttpsServer(tls, (_req, res) => { res.writeHead(500).end(); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const kc = new KubeConfig();
+      kc.loadFromOptions({ clusters: [{ name: 'c', server: url }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+      const s = new KubernetesStateStore({ kube: new Kube(kc), connection: 'store.kubeconfig (test)', logger: silentLogger() });
+      stores.push(s);
+      await expect(s.init()).rejects.toThrow(new RegExp(`^store\\.kubeconfig \\(test\\): TLS with the Kubernetes API server ${url.replace(/\./g, '\\.')} failed \\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\\)`));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+    }
+  }, 30_000);
 });
