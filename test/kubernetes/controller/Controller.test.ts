@@ -166,6 +166,8 @@ describe('KubernetesController against the fake API server', () => {
       namespace: NS, jobName: fourth.job.metadata.name!, jobUid: fourth.job.metadata.uid!, podUid: fourth.pod.metadata.uid!, definitionUid: def.metadata.uid,
       promiseRef: { name: 'redis' }, report: { v: 1, output: 'status', state: 'degraded', details: { lag: 12 }, finishedAt: Date.now() },
     }) as any);
+    // Separate watches: let the HealthState reach the cache before the pod ends (a loaded machine can lag past the grace period).
+    await waitFor(() => c.cached('HealthState').some((h) => h.metadata.name === fourth.job.metadata.name), 'HealthState cached');
     fake.workloads.completePod(NS, fourth.pod.metadata.name!, { kind: 'succeeded' });
     await waitFor(() => record('redis-a').data.state === 'degraded', 'HealthState result');
     await waitFor(() => get(HD_API, 'HealthState', fourth.job.metadata.name!) === undefined, 'HealthState deleted after collection');

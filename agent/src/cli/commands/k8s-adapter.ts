@@ -7,6 +7,8 @@
 import type { Command } from 'commander';
 import { ADAPTER_ENV } from '../../kubernetes/resources/pod.js';
 import { runAdapter, type AdapterIdentity } from '../../kubernetes/transport/adapter.js';
+import { startKhReporter } from '../../kubernetes/transport/kh-reporter.js';
+import { parseListen } from '../../config/config.js';
 import { loadKubeConfig } from '../../kubernetes/client.js';
 import { createLogger } from '../../logging/logger.js';
 import { fail, integer } from '../util.js';
@@ -19,6 +21,9 @@ interface AdapterFlags {
   kubeconfig?: string;
   api: boolean;
   logLevel?: string;
+  khListen?: string;
+  khReportFile?: string;
+  khTimeoutSeconds?: number;
 }
 
 /** The adapter's identity from its environment; throws naming the missing variables. */
@@ -52,9 +57,16 @@ export function registerK8sAdapter(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, then the in-cluster service account)')
     .option('--no-api', 'write the termination message only')
     .option('--log-level <level>', 'log level', 'info')
-    .addHelpText('after', '\nExit status: 0 when the result left the pod by at least one transport, 1 otherwise.')
+    .option('--kh-report-file <file>', 'Kuberhealthy-style check: the report stored by the pod-local reporter')
+    .option('--kh-listen <host:port>', 'run as the pod-local Kuberhealthy reporting endpoint (a sidecar) until SIGTERM')
+    .option('--kh-timeout-seconds <n>', 'with --kh-listen: reports are refused (410) this long after start', integer)
+    .addHelpText('after', '\nExit status: 0 when the result left the pod by at least one transport, 1 otherwise.\nWith --kh-listen: 0 on SIGTERM, 2 when it cannot listen.')
     .action(async (flags: AdapterFlags) => {
       const logger = createLogger({ level: flags.logLevel ?? 'info', pretty: false });
+      if (flags.khListen !== undefined) {
+        await runKhReporter(flags, logger);
+        return;
+      }
       let identity: AdapterIdentity;
       try {
         identity = identityFromEnv(process.env);
@@ -77,8 +89,40 @@ export function registerK8sAdapter(program: Command): void {
         ...(kubeConfig ? { kubeConfig } : {}),
         ...(flags.maxOutputBytes !== undefined ? { maxOutputBytes: flags.maxOutputBytes } : {}),
         ...(flags.maxDetailsBytes !== undefined ? { maxDetailsBytes: flags.maxDetailsBytes } : {}),
+        ...(flags.khReportFile !== undefined ? { khReportFile: flags.khReportFile } : {}),
       });
       const delivered = result.terminationMessage === 'written' || result.healthState === 'created' || result.healthState === 'exists';
       process.exitCode = delivered ? 0 : 1;
     });
+}
+
+/** `--kh-listen`: the pod-local Kuberhealthy reporting endpoint, until the kubelet stops the sidecar. */
+async function runKhReporter(flags: AdapterFlags, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const runUuid = process.env[ADAPTER_ENV.podUid];
+  if (!runUuid) fail(`k8s-adapter --kh-listen: missing environment variable ${ADAPTER_ENV.podUid} (set by the CronJob vigil creates)`, 2);
+  if (flags.khReportFile === undefined) fail('k8s-adapter --kh-listen: --kh-report-file is required', 2);
+  const address = parseListen(flags.khListen ?? '');
+  if (!address) fail(`k8s-adapter: --kh-listen: "${flags.khListen ?? ''}" must be host:port`, 2);
+  const timeoutSeconds = flags.khTimeoutSeconds ?? 300;
+  let reporter;
+  try {
+    reporter = await startKhReporter({
+      host: address.host,
+      port: address.port,
+      runUuid,
+      reportFile: flags.khReportFile,
+      terminationLogPath: flags.terminationLog,
+      deadline: Date.now() + timeoutSeconds * 1000,
+      logger,
+    });
+  } catch (err) {
+    fail(`k8s-adapter: cannot listen on ${flags.khListen ?? ''}: ${(err as Error).message}`, 2);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { resolve(); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await reporter.close();
+  logger.info({ reported: reporter.report !== undefined }, 'Kuberhealthy reporting endpoint stopped');
 }

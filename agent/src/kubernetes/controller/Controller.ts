@@ -25,6 +25,7 @@ import type { DefinitionValidator } from '../../core/definition.js';
 import { buildHealthRecord, recordRef, ANNOTATION_DEFINITION, LABEL_DESTINATION } from '../../core/record.js';
 import type { ReasonCode } from '../../core/reasons.js';
 import { parseSchedule } from '../../core/schedule/index.js';
+import { expectsReport } from '../../reporting/protocol.js';
 import { RecordDelivery } from '../../agent/RecordDelivery.js';
 import type { Outbox } from '../../agent/Outbox.js';
 import { getRecordValidator } from '../../crds.js';
@@ -313,7 +314,8 @@ export class KubernetesController implements StatusProvider {
       const def = { ...check.definition, metadata: { ...check.definition.metadata, ...pickMeta(raw) } } as HealthDefinition;
       let desired;
       try {
-        desired = desiredObjects(def, this.options.desired);
+        const khRunDeadline = expectsReport(def.metadata.annotations) ? this.nextKhDeadline(entry, def) : undefined;
+        desired = desiredObjects(def, khRunDeadline !== undefined ? { ...this.options.desired, khRunDeadline } : this.options.desired);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         const errors = err.issues.filter((i) => i.severity === 'error').map((i) => formatIssue(key, i));
@@ -339,6 +341,25 @@ export class KubernetesController implements StatusProvider {
       facts = this.facts(entry);
     }
     await this.writeStatus(entry, facts);
+  }
+
+  /**
+   * KH_CHECK_RUN_DEADLINE of the next run of a Kuberhealthy-style definition: its scheduled time
+   * (the first after the newest run seen, or the CronJob's last schedule time, and at most 10 s
+   * in the past: the CronJob controller creates a Job a moment after its time) plus the timeout.
+   * Kept in the CronJob's pod template and moved on after each run (ADR 0013).
+   */
+  private nextKhDeadline(entry: Entry, def: HealthDefinition): number | undefined {
+    const cj = entry.cronJobName ? this.owned.get('CronJob')!.get(`${def.metadata.namespace}/${entry.cronJobName}`) : undefined;
+    const lastSchedule = Date.parse(((cj?.status ?? {}) as { lastScheduleTime?: string }).lastScheduleTime ?? '');
+    const newest = Math.max(entry.running?.scheduledAt ?? 0, entry.history[0]?.scheduledAt ?? 0, entry.lastWrittenScheduledAt ?? 0, Number.isNaN(lastSchedule) ? 0 : lastSchedule);
+    const after = Math.max(newest, this.clock.now() - 10_000);
+    try {
+      const next = parseSchedule(def.spec.schedule, def.spec.timeZone ?? this.options.desired.defaultTimeZone).next(after);
+      return next === undefined ? undefined : next + (def.spec.timeoutSeconds ?? this.options.desired.defaultTimeoutSeconds) * 1000;
+    } catch {
+      return undefined;
+    }
   }
 
   private rejectInvalid(entry: Entry, errors: string[], log: Logger): void {
@@ -597,6 +618,7 @@ export class KubernetesController implements StatusProvider {
       timeoutSeconds,
       ...(hs ? { healthState: hs } : {}),
       ...(this.options.desired.transport.maxOutputBytes !== undefined ? { maxOutputBytes: this.options.desired.transport.maxOutputBytes } : {}),
+      expectReport: expectsReport(def.metadata.annotations),
     });
     if (run.phase === 'running') {
       const changed = entry.running?.jobName !== run.jobName || entry.running.waiting !== run.waiting;

@@ -11,6 +11,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { stableHash } from '../../core/naming.js';
 import type { Kube, KubeObject } from '../client.js';
 import { kubeError } from '../client.js';
+import { KH_DEADLINE_ANNOTATION } from '../resources/pod.js';
 
 export const APPLIED_HASH = 'health.vigil.dev/applied-hash';
 /** Annotation on a HealthDefinition: any new value creates a Job from its CronJob at once. */
@@ -59,6 +60,17 @@ export function runNowJobName(cronJobName: string, request: string): string {
   return `${cronJobName}-m${stableHash([request], 9)}`;
 }
 
+const KH_DEADLINE = KH_DEADLINE_ANNOTATION;
+
+/** A Job created now gets the exact Kuberhealthy deadline (now + activeDeadlineSeconds) when its pod template has one. */
+function withRunDeadline(spec: unknown, now = Date.now()): unknown {
+  const s = spec as { activeDeadlineSeconds?: number; template?: { metadata?: { annotations?: Record<string, string> } } } | undefined;
+  const annotations = s?.template?.metadata?.annotations;
+  if (!s || !annotations || annotations[KH_DEADLINE] === undefined || typeof s.activeDeadlineSeconds !== 'number') return spec;
+  const deadline = String(Math.floor(now / 1000) + s.activeDeadlineSeconds);
+  return { ...s, template: { ...s.template, metadata: { ...s.template?.metadata, annotations: { ...annotations, [KH_DEADLINE]: deadline } } } };
+}
+
 interface CronJobLike extends KubeObject {
   spec?: { jobTemplate?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: unknown } };
 }
@@ -81,7 +93,7 @@ export async function createJobFromCronJob(kube: Kube, cronJob: CronJobLike, job
       annotations: { ...template.metadata?.annotations, 'cronjob.kubernetes.io/instantiate': 'manual' },
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name, uid: cronJob.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
     },
-    spec: template.spec,
+    spec: withRunDeadline(template.spec),
   };
   try {
     return { job: await kube.create(job), created: true };

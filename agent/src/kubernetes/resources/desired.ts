@@ -11,7 +11,8 @@ import { API_VERSION, DEFAULT_SCHEDULE, HEALTH_DEFINITION_KIND, type HealthDefin
 import { issue, ValidationError } from '../../core/issues.js';
 import { parseSchedule, ScheduleError } from '../../core/schedule/index.js';
 import { inputConfigMap } from './input.js';
-import { podTemplate } from './pod.js';
+import { KH_DEADLINE_ANNOTATION, podTemplate } from './pod.js';
+import { expectsReport } from '../../reporting/protocol.js';
 import { rbacObjects } from './rbac.js';
 import { ANNOTATIONS, COMPONENTS, cronJobName, definitionLabels, inputConfigMapName } from './names.js';
 
@@ -38,6 +39,12 @@ export interface DesiredOptions {
   /** CronJob timeZone when the definition sets none (omitted when undefined: the controller's zone). */
   defaultTimeZone?: string;
   transport: TransportOptions;
+  /**
+   * Kuberhealthy-style definitions only: the deadline (epoch ms) of the next run, written into
+   * the pod template for KH_CHECK_RUN_DEADLINE (the controller computes it; ADR 0013). Without
+   * it the annotation is absent and the variable is empty.
+   */
+  khRunDeadline?: number;
 }
 
 export interface DesiredObjects {
@@ -88,13 +95,16 @@ export function desiredObjects(def: HealthDefinition, opts: DesiredOptions): Des
   const configMap = inputConfigMap(def, configMapName, definitionLabels(def, COMPONENTS.input), annotations);
   const checkLabels = definitionLabels(def, COMPONENTS.check);
   const history = opts.historyLimits ?? DEFAULT_HISTORY_LIMITS;
+  const kuberhealthy = expectsReport(def.metadata.annotations);
+  const podAnnotations = kuberhealthy && opts.khRunDeadline !== undefined ? { ...annotations, [KH_DEADLINE_ANNOTATION]: String(Math.floor(opts.khRunDeadline / 1000)) } : annotations;
   const template = podTemplate(def, {
     agentImage: opts.agentImage,
     serviceAccountName: rbac.serviceAccountName,
     inputConfigMap: configMapName,
     userNeedsToken: rbac.userNeedsToken,
     labels: checkLabels,
-    annotations,
+    annotations: podAnnotations,
+    ...(kuberhealthy ? { kuberhealthy: { timeoutSeconds: timeout } } : {}),
     ...(opts.transport.adapterImagePullPolicy !== undefined ? { adapterImagePullPolicy: opts.transport.adapterImagePullPolicy } : {}),
     ...(opts.transport.adapterResources !== undefined ? { adapterResources: opts.transport.adapterResources } : {}),
     ...(opts.transport.maxOutputBytes !== undefined ? { maxOutputBytes: opts.transport.maxOutputBytes } : {}),

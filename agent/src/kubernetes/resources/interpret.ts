@@ -15,7 +15,7 @@ import { REASONS, type ReasonCode } from '../../core/reasons.js';
 import { mapOutcome, type MapOptions, type RunResult } from '../../core/result.js';
 import { decodeReport, type AdapterReport } from '../transport/report.js';
 import { HEALTH_STATE_META, reportFromHealthState, type HealthStateObject } from '../transport/health-state.js';
-import { ADAPTER_CONTAINER } from './pod.js';
+import { ADAPTER_CONTAINER, KH_REPORTER_CONTAINER } from './pod.js';
 import { ANNOTATIONS, JOB_POD_LABELS } from './names.js';
 
 export interface InterpretOptions {
@@ -30,6 +30,8 @@ export interface InterpretOptions {
   healthState?: HealthStateObject;
   /** Limit of health-status.yaml content (passed to the result mapper). */
   maxOutputBytes?: number;
+  /** A Kuberhealthy-style check: without a report or a file the run is NoReport (as locally). */
+  expectReport?: boolean;
 }
 
 export type ResultSource = 'healthState' | 'terminationMessage' | 'job';
@@ -172,6 +174,16 @@ function findReport(job: Plain<V1Job>, pods: Plain<V1Pod>[], opts: InterpretOpti
     if (decoded.ok) return { report: decoded.report, source: 'terminationMessage' };
     warnings.push(`pod ${pod.metadata?.name ?? ''}: ${decoded.message}`);
   }
+  // A Kuberhealthy-style check whose adapter never ran (a user container failed after reporting):
+  // the pod-local reporter's own termination message carries the report.
+  for (const pod of pods) {
+    const reporter = (pod.status?.initContainerStatuses ?? []).find((s) => s.name === KH_REPORTER_CONTAINER);
+    const message = reporter?.state?.terminated?.message ?? reporter?.lastState?.terminated?.message;
+    if (message === undefined || message === '') continue;
+    const decoded = decodeReport(message);
+    if (decoded.ok && decoded.report.kh) return { report: decoded.report, source: 'terminationMessage' };
+    warnings.push(`pod ${pod.metadata?.name ?? ''}: the Kuberhealthy reporter's message ignored: ${decoded.ok ? 'it has no report' : decoded.message}`);
+  }
   return undefined;
 }
 
@@ -184,7 +196,8 @@ function outputOf(report: AdapterReport | undefined): OutputFile {
 
 /** The user's containers as the pod reports them, in workflow order, up to the first that did not finish. */
 function userContainers(job: Plain<V1Job>, pod: Plain<V1Pod> | undefined, allSucceeded: boolean): ContainerOutcome[] {
-  const specs = job.spec?.template.spec?.initContainers ?? [];
+  // The KH reporter is vigil's sidecar, not a step of the user's workflow.
+  const specs = (job.spec?.template.spec?.initContainers ?? []).filter((c) => c.name !== KH_REPORTER_CONTAINER);
   const statuses = new Map((pod?.status?.initContainerStatuses ?? []).map((s) => [s.name, s]));
   const out: ContainerOutcome[] = [];
   for (const c of specs) {
@@ -253,7 +266,7 @@ export function interpretRun(job: Plain<V1Job>, pods: readonly Plain<V1Pod>[], n
       aborted: false,
       output: outputOf(found.report),
     };
-    return done(mapOutcome(outcome, mapOptions(opts)), found.source);
+    return done(mapOutcome(outcome, { ...mapOptions(opts), ...(found.report.kh ? { report: found.report.kh } : {}) }), found.source);
   }
 
   // No report: the pod failed before (or while) the adapter ran, or it is gone.
@@ -285,5 +298,6 @@ function mapOptions(opts: InterpretOptions): MapOptions {
     ...(opts.exitCodeMode !== undefined ? { exitCodeMode: opts.exitCodeMode } : {}),
     ...(opts.timeoutSeconds !== undefined ? { timeoutSeconds: opts.timeoutSeconds } : {}),
     ...(opts.maxOutputBytes !== undefined ? { maxOutputBytes: opts.maxOutputBytes } : {}),
+    ...(opts.expectReport !== undefined ? { expectReport: opts.expectReport } : {}),
   };
 }

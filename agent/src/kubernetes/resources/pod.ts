@@ -14,10 +14,23 @@ import { dns1123LabelProblem } from '../../core/naming.js';
 import { isMapping } from '../../core/pipeline.js';
 import { OBJECT_FILE } from './input.js';
 import { JOB_POD_LABELS } from './names.js';
+import { KH_ENV } from '../../reporting/protocol.js';
+import { KH_REPORTER_PORT } from '../transport/kh-reporter.js';
 
 /** Name of the adapter container; user containers may not use it. */
 export const ADAPTER_CONTAINER = 'vigil-result';
-export const VOLUMES = { input: 'vigil-input', output: 'vigil-output', metadata: 'vigil-metadata', token: 'vigil-token' } as const;
+export const VOLUMES = { input: 'vigil-input', output: 'vigil-output', metadata: 'vigil-metadata', token: 'vigil-token', kh: 'vigil-kh' } as const;
+/** Kuberhealthy-style checks: the pod-local reporter, a native sidecar (ADR 0013). */
+export const KH_REPORTER_CONTAINER = 'vigil-kh-reporter';
+/** Where the reporter stores the accepted report (an emptyDir shared with the adapter only). */
+export const KH_DIR = '/var/run/vigil-kh';
+export const KH_REPORT_FILE = `${KH_DIR}/report.json`;
+/**
+ * Pod annotation holding the run's deadline (unix seconds) for KH_CHECK_RUN_DEADLINE: the
+ * downward API cannot compute "start + timeout", so vigil writes the value into the pod template
+ * (the controller keeps the CronJob's at the next run's deadline; run-now Jobs get their own).
+ */
+export const KH_DEADLINE_ANNOTATION = 'health.vigil.dev/kh-run-deadline';
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** The subcommand the adapter container runs (`vigil k8s-adapter`). */
 export const ADAPTER_COMMAND = 'k8s-adapter';
@@ -54,6 +67,8 @@ export interface PodOptions {
   maxDetailsBytes?: number;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** A Kuberhealthy-style check: KH_* env, the pod-local reporter sidecar, the adapter reads its report. */
+  kuberhealthy?: { timeoutSeconds: number };
 }
 
 const HARDENED = {
@@ -88,6 +103,7 @@ export function podTemplate(def: HealthDefinition, opts: PodOptions): Plain<V1Po
     { name: 'KRATIX_METADATA_DIR', value: CONTAINER_DIRS.metadata },
     fieldEnv('VIGIL_RUN_ID', JOB_NAME_FIELD),
   ];
+  if (opts.kuberhealthy) base.push(...khEnv());
   const containersPath = 'spec.workflow.spec.containers';
   const userContainers = (spec.containers ?? []).map((c, i) => userContainer(c, joinPath(containersPath, i), base, opts, issues));
 
@@ -115,6 +131,7 @@ export function podTemplate(def: HealthDefinition, opts: PodOptions): Plain<V1Po
         ],
       },
     },
+    ...(opts.kuberhealthy ? [{ name: VOLUMES.kh, emptyDir: { sizeLimit: '4Mi' } }] : []),
     ...userVolumes,
   ];
 
@@ -124,7 +141,7 @@ export function podTemplate(def: HealthDefinition, opts: PodOptions): Plain<V1Po
     // Credentials go only where they are needed: the adapter, and the user's containers when granted permissions.
     automountServiceAccountToken: false,
     securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-    initContainers: userContainers,
+    initContainers: opts.kuberhealthy ? [khReporterContainer(opts, opts.kuberhealthy.timeoutSeconds), ...userContainers] : userContainers,
     containers: [adapterContainer(def, opts)],
     volumes,
   };
@@ -144,7 +161,7 @@ export function podTemplate(def: HealthDefinition, opts: PodOptions): Plain<V1Po
 function userContainer(c: Container, path: string, base: Plain<V1EnvVar>[], opts: PodOptions, issues: Issue[]): Plain<V1Container> {
   const nameProblem = typeof c.name === 'string' ? dns1123LabelProblem(c.name) : 'required';
   if (nameProblem) issues.push(issue('error', joinPath(path, 'name'), nameProblem));
-  else if (c.name === ADAPTER_CONTAINER) issues.push(issue('error', joinPath(path, 'name'), `"${ADAPTER_CONTAINER}" is reserved by vigil`));
+  else if (c.name === ADAPTER_CONTAINER || c.name === KH_REPORTER_CONTAINER) issues.push(issue('error', joinPath(path, 'name'), `"${c.name}" is reserved by vigil`));
   if (typeof c.image !== 'string' || c.image.trim() === '') issues.push(issue('error', joinPath(path, 'image'), 'required'));
   const own = Array.isArray(c.volumeMounts) ? (c.volumeMounts as Plain<V1VolumeMount>[]) : [];
   own.forEach((m, i) => {
@@ -188,16 +205,57 @@ function adapterContainer(def: HealthDefinition, opts: PodOptions): Plain<V1Cont
   const args = [ADAPTER_COMMAND, '--output-dir', CONTAINER_DIRS.output];
   if (opts.maxOutputBytes !== undefined) args.push('--max-output-bytes', String(opts.maxOutputBytes));
   if (opts.maxDetailsBytes !== undefined) args.push('--max-details-bytes', String(opts.maxDetailsBytes));
+  if (opts.kuberhealthy) args.push('--kh-report-file', KH_REPORT_FILE);
   return {
     name: ADAPTER_CONTAINER,
     image: opts.agentImage,
     imagePullPolicy: opts.adapterImagePullPolicy ?? 'IfNotPresent',
     args,
     env,
-    volumeMounts: [{ name: VOLUMES.output, mountPath: CONTAINER_DIRS.output, readOnly: true }, tokenMount()],
+    volumeMounts: [
+      { name: VOLUMES.output, mountPath: CONTAINER_DIRS.output, readOnly: true },
+      ...(opts.kuberhealthy ? [{ name: VOLUMES.kh, mountPath: KH_DIR, readOnly: true }] : []),
+      tokenMount(),
+    ],
     securityContext: HARDENED,
     resources: opts.adapterResources ?? DEFAULT_ADAPTER_RESOURCES,
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
+  };
+}
+
+/**
+ * The Kuberhealthy env of the user's containers. KH_RUN_UUID is the pod's uid (unique per
+ * attempt, known to the reporter through the same field); the reporting URL carries it too,
+ * for clients that never send the kh-run-uuid header.
+ */
+function khEnv(): Plain<V1EnvVar>[] {
+  return [
+    fieldEnv(KH_ENV.runUuid, 'metadata.uid'),
+    { name: KH_ENV.reportingUrl, value: `http://127.0.0.1:${KH_REPORTER_PORT}/externalCheckStatus/$(${KH_ENV.runUuid})` },
+    fieldEnv(KH_ENV.deadline, `metadata.annotations['${KH_DEADLINE_ANNOTATION}']`),
+    fieldEnv(KH_ENV.podNamespace, 'metadata.namespace'),
+  ];
+}
+
+/**
+ * The pod-local reporting endpoint: a native sidecar (init container with restartPolicy
+ * Always, Kubernetes >= 1.29) started before the user's containers and stopped by the kubelet
+ * after the adapter. It listens on loopback only; its startup probe (an exec: the kubelet's
+ * own probes cannot reach 127.0.0.1 of the pod) holds the user's containers until it listens.
+ */
+function khReporterContainer(opts: PodOptions, timeoutSeconds: number): Plain<V1Container> {
+  const probe = `require('net').connect(${KH_REPORTER_PORT},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`;
+  return {
+    name: KH_REPORTER_CONTAINER,
+    image: opts.agentImage,
+    imagePullPolicy: opts.adapterImagePullPolicy ?? 'IfNotPresent',
+    restartPolicy: 'Always',
+    args: [ADAPTER_COMMAND, '--kh-listen', `127.0.0.1:${KH_REPORTER_PORT}`, '--kh-report-file', KH_REPORT_FILE, '--kh-timeout-seconds', String(timeoutSeconds)],
+    env: [fieldEnv(ADAPTER_ENV.podUid, 'metadata.uid')],
+    volumeMounts: [{ name: VOLUMES.kh, mountPath: KH_DIR }],
+    startupProbe: { exec: { command: ['node', '-e', probe] }, periodSeconds: 1, failureThreshold: 30, timeoutSeconds: 5 },
+    securityContext: HARDENED,
+    resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { memory: '128Mi' } },
   };
 }

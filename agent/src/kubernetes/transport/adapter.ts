@@ -5,12 +5,13 @@
  * HealthState named after the Job with the pod's service account (ADR 0012). It cannot see
  * the exit codes of the user's containers: it only runs when they all exited 0.
  */
-import { realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../core/interfaces.js';
 import type { PromiseRef, ResourceRef } from '../../core/model.js';
 import { parseHealthStatus } from '../../core/health-status.js';
+import { parseReport } from '../../reporting/protocol.js';
 import { DEFAULT_MAX_OUTPUT_FILE_BYTES, readStatusFile } from '../../runtimes/output-file.js';
 import { kubeError } from '../client.js';
 import { buildHealthState, HEALTH_STATE, HEALTH_STATE_META, type HealthStateObject } from './health-state.js';
@@ -34,6 +35,8 @@ export interface AdapterOptions {
   terminationLogPath: string;
   maxOutputBytes?: number;
   maxDetailsBytes?: number;
+  /** Kuberhealthy-style check: the report the pod-local reporter stored (kh-reporter.ts), read if present. */
+  khReportFile?: string;
   identity: AdapterIdentity;
   /** Undefined: only the termination message is written (no API access). */
   kubeConfig?: KubeConfig;
@@ -72,6 +75,25 @@ export function readReport(outputDir: string, maxOutputBytes: number, now: numbe
   return { v: 1, output: 'status', state: parsed.status.state, finishedAt: now, ...(parsed.status.details ? { details: parsed.status.details } : {}) };
 }
 
+/** The stored Kuberhealthy report, or undefined when the check did not report (or the file is unusable, logged). */
+export function readKhReport(file: string, log: Logger): AdapterReport['kh'] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err: (err as Error).message }, `cannot read the Kuberhealthy report ${file}`);
+    return undefined;
+  }
+  try {
+    const parsed = parseReport(JSON.parse(text));
+    if (parsed.ok) return parsed.report;
+    log.warn(`the Kuberhealthy report ${file} is not valid: ${parsed.error}`);
+  } catch {
+    log.warn(`the Kuberhealthy report ${file} is not JSON`);
+  }
+  return undefined;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function transient(code: number | undefined): boolean {
@@ -82,7 +104,11 @@ function transient(code: number | undefined): boolean {
 export async function runAdapter(opts: AdapterOptions): Promise<AdapterResult> {
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ definition: opts.identity.definition, job: opts.identity.jobName });
-  const report = readReport(opts.outputDir, opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, now());
+  let report = readReport(opts.outputDir, opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES, now());
+  if (opts.khReportFile !== undefined) {
+    const kh = readKhReport(opts.khReportFile, log);
+    if (kh) report = { ...report, kh };
+  }
   const result: AdapterResult = { report, terminationMessage: 'failed', healthState: 'skipped' };
   try {
     writeFileSync(opts.terminationLogPath, encodeReport(report, TERMINATION_MESSAGE_MAX_BYTES));

@@ -8,7 +8,8 @@
 import { isMapping } from '../../core/pipeline.js';
 import { isHealthState, type HealthState, type PromiseRef, type ResourceRef } from '../../core/model.js';
 import { REASONS } from '../../core/reasons.js';
-import { cutString, fitDetails, HEALTH_STATE_DETAILS_MAX_BYTES, type AdapterReport, type DecodedReport } from './report.js';
+import { cutString, fitDetails, fitErrors, HEALTH_STATE_DETAILS_MAX_BYTES, type AdapterReport, type DecodedReport } from './report.js';
+import { parseReport } from '../../reporting/protocol.js';
 
 export const HEALTH_STATE = {
   group: 'platform.kratix.io',
@@ -70,9 +71,16 @@ export function buildHealthState(input: HealthStateInput): HealthStateObject {
   const { report } = input;
   let state: HealthState = 'unknown';
   let details: Record<string, unknown> | undefined;
+  let output: string = report.output;
   if (report.output === 'status') {
     state = report.state;
     details = report.details;
+  } else if (report.kh) {
+    // A Kuberhealthy report wins over a missing or refused file (as locally); `output: kh` says so.
+    output = 'kh';
+    const kh = fitErrors(report.kh, Math.floor((input.maxDetailsBytes ?? HEALTH_STATE_DETAILS_MAX_BYTES) / 2));
+    state = kh.ok ? 'healthy' : 'unhealthy';
+    details = kh.ok ? {} : { errors: kh.errors };
   } else if (report.output === 'missing') {
     details = { error: { reason: REASONS.MissingOutput, message: 'the check wrote no health-status.yaml to /kratix/output' } };
   } else {
@@ -93,7 +101,7 @@ export function buildHealthState(input: HealthStateInput): HealthStateObject {
         [HEALTH_STATE_META.podUid]: input.podUid,
         [HEALTH_STATE_META.definitionUid]: input.definitionUid,
       },
-      annotations: { [HEALTH_STATE_META.output]: report.output, [HEALTH_STATE_META.finishedAt]: String(report.finishedAt) },
+      annotations: { [HEALTH_STATE_META.output]: output, [HEALTH_STATE_META.finishedAt]: String(report.finishedAt) },
     },
     data: {
       promiseRef: { name: input.promiseRef.name },
@@ -116,6 +124,11 @@ export function reportFromHealthState(obj: HealthStateObject): DecodedReport {
   const details = isMapping(data.details) ? data.details : undefined;
   const output = annotations[HEALTH_STATE_META.output] ?? 'status';
   if (output === 'missing') return { ok: true, report: { v: 1, output: 'missing', finishedAt } };
+  if (output === 'kh') {
+    const kh = parseReport({ ok: data.state === 'healthy', errors: Array.isArray(details?.errors) ? details.errors : [] });
+    if (!kh.ok) return { ok: false, message: `${where}: the Kuberhealthy report is not valid: ${kh.error}` };
+    return { ok: true, report: { v: 1, output: 'missing', finishedAt, kh: kh.report } };
+  }
   if (output === 'invalid') {
     const error = details && isMapping(details.error) ? details.error : undefined;
     const message = typeof error?.message === 'string' ? error.message : 'the output file was not valid';

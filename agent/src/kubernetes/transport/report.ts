@@ -7,6 +7,8 @@
  */
 import { isHealthState, type HealthState } from '../../core/model.js';
 import { isMapping } from '../../core/pipeline.js';
+import type { CheckReport } from '../../core/result.js';
+import { parseReport } from '../../reporting/protocol.js';
 
 export const REPORT_VERSION = 1;
 
@@ -15,13 +17,18 @@ export const TERMINATION_MESSAGE_MAX_BYTES = 4096;
 /** Budget of `details` in a HealthState object (the API server allows ~1.5 MiB per object). */
 export const HEALTH_STATE_DETAILS_MAX_BYTES = 256 * 1024;
 
-export type AdapterReport =
+/**
+ * `kh`: the Kuberhealthy report (`{OK, Errors}`) the check posted to the pod-local reporter
+ * (Kuberhealthy-style definitions only, ADR 0013); it wins over a missing file as locally.
+ */
+export type AdapterReport = (
   /** The file was there and valid. */
   | { v: 1; output: 'status'; state: HealthState; details?: Record<string, unknown>; finishedAt: number }
   /** No health-status.yaml. */
   | { v: 1; output: 'missing'; finishedAt: number }
   /** Present but refused or not valid; `message` says why (it becomes an InvalidOutput error). */
-  | { v: 1; output: 'invalid'; message: string; finishedAt: number };
+  | { v: 1; output: 'invalid'; message: string; finishedAt: number }
+) & { kh?: CheckReport };
 
 const MAX_MESSAGE = 1024;
 
@@ -79,12 +86,41 @@ export function fitDetails(details: Record<string, unknown>, maxBytes: number): 
 export function encodeReport(report: AdapterReport, maxBytes: number = TERMINATION_MESSAGE_MAX_BYTES): string {
   let r: AdapterReport = report;
   if (r.output === 'invalid') r = { ...r, message: cutString(r.message, Math.min(MAX_MESSAGE, maxBytes - 128)) };
+  if (r.kh && r.kh.errors.length > 0) {
+    // The check's errors get at most half of the budget; the ones that do not fit are counted in a last error.
+    const { kh: _kh, ...withoutKh } = r;
+    r = { ...r, kh: fitErrors(r.kh, Math.floor(Math.max(0, maxBytes - bytes(JSON.stringify(withoutKh))) / 2)) };
+  }
   const text = JSON.stringify(r);
   if (bytes(text) <= maxBytes || r.output !== 'status' || r.details === undefined) return text;
   const { details: _dropped, ...rest } = r;
   const room = maxBytes - bytes(JSON.stringify(rest)) - bytes(',"details":');
   const fitted = fitDetails(r.details, Math.max(0, room));
   return JSON.stringify({ ...rest, details: fitted.details });
+}
+
+/** Marker error added when errors were dropped or cut to fit the transport. */
+export function truncatedErrorsMarker(dropped: number): string {
+  return `(truncated: ${dropped} more error(s) did not fit the result transport)`;
+}
+
+/** A KH report whose errors fit `maxBytes` of JSON: each error cut to 512 bytes, then errors dropped with a marker. */
+export function fitErrors(kh: CheckReport, maxBytes: number): CheckReport {
+  if (bytes(JSON.stringify(kh)) <= maxBytes) return kh;
+  const cut = kh.errors.map((e) => cutString(e, 512));
+  const marker = truncatedErrorsMarker(kh.errors.length);
+  let used = bytes(JSON.stringify({ ok: kh.ok, errors: [marker] }));
+  const kept: string[] = [];
+  for (const e of cut) {
+    const need = bytes(JSON.stringify(e)) + 1;
+    if (used + need > maxBytes) break;
+    kept.push(e);
+    used += need;
+  }
+  const dropped = kh.errors.length - kept.length;
+  const anyCut = cut.some((e, i) => e !== kh.errors[i]);
+  if (dropped === 0 && !anyCut) return kh;
+  return { ok: kh.ok, errors: [...kept, dropped > 0 ? truncatedErrorsMarker(dropped) : '(truncated: long errors were cut to fit the result transport)'] };
 }
 
 export type DecodedReport = { ok: true; report: AdapterReport } | { ok: false; message: string };
@@ -105,6 +141,18 @@ export function validateReport(value: unknown): DecodedReport {
   if (value.v !== REPORT_VERSION) return { ok: false, message: `the adapter's report has version ${JSON.stringify(value.v)}, expected ${REPORT_VERSION}` };
   const finishedAt = value.finishedAt;
   if (typeof finishedAt !== 'number' || !Number.isFinite(finishedAt) || finishedAt < 0) return { ok: false, message: "the adapter's report has no valid finishedAt" };
+  let kh: CheckReport | undefined;
+  if (value.kh !== undefined) {
+    const parsed = parseReport(value.kh);
+    if (!parsed.ok) return { ok: false, message: `the adapter's report has an invalid Kuberhealthy report: ${parsed.error}` };
+    kh = parsed.report;
+  }
+  const decoded = validateOutput(value, finishedAt);
+  if (!decoded.ok || !kh) return decoded;
+  return { ok: true, report: { ...decoded.report, kh } };
+}
+
+function validateOutput(value: Record<string, unknown>, finishedAt: number): DecodedReport {
   switch (value.output) {
     case 'status': {
       if (!isHealthState(value.state)) return { ok: false, message: `the adapter's report has an invalid state ${JSON.stringify(value.state)}` };
