@@ -36,6 +36,8 @@ export const KUBERNETES_RUNTIME_SCHEMA: StructuralSchema = {
     resyncSeconds: int('Full re-list and re-reconcile period', { minimum: 0, default: 600 }),
     stallSeconds: int('A watch silent (no event, no bookmark) this long is restarted', { minimum: 10, default: 120 }),
     concurrency: int('Definitions reconciled at once', { minimum: 1, default: 4 }),
+    unschedulableAfterSeconds: int('A check pod unschedulable this long ends its run as unknown (Unschedulable) and its Job is deleted', { minimum: 10, default: 300 }),
+    startErrorAfterSeconds: int('An image pull or container configuration error lasting this long ends the run as unknown (ImagePull, StartFailed)', { minimum: 10, default: 120 }),
     leaderElection: {
       type: 'object',
       default: {},
@@ -59,6 +61,8 @@ export interface KubernetesRuntimeConfig {
   resyncSeconds: number;
   stallSeconds: number;
   concurrency: number;
+  unschedulableAfterSeconds: number;
+  startErrorAfterSeconds: number;
   leaderElection: {
     enabled: boolean;
     namespace?: string;
@@ -77,6 +81,8 @@ export function defaultKubernetesRuntime(): KubernetesRuntimeConfig {
     resyncSeconds: 600,
     stallSeconds: 120,
     concurrency: 4,
+    unschedulableAfterSeconds: 300,
+    startErrorAfterSeconds: 120,
     leaderElection: { enabled: false, name: 'vigil-controller', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
   };
 }

@@ -42,6 +42,8 @@ export function controllerOptions(config: AgentConfig, logger: Logger, store: St
     resyncSeconds: k.resyncSeconds,
     stallSeconds: k.stallSeconds,
     concurrency: k.concurrency,
+    unschedulableAfterSeconds: k.unschedulableAfterSeconds,
+    startErrorAfterSeconds: k.startErrorAfterSeconds,
     ...(le.enabled
       ? {
           leaderElection: {

@@ -265,4 +265,46 @@ describe('KubernetesController against the fake API server', () => {
     await waitFor(() => condition('two', 'Ready')?.status === 'True', 'two reconciled by b');
     expect((b.summary() as any).counters.creates).toBeGreaterThan(0);
   });
+  it('ends runs stuck before the check as unknown: ImagePull, StartFailed (CreateContainerConfigError), Unschedulable; the Job is deleted', async () => {
+    const c = await start({ unschedulableAfterSeconds: 1, startErrorAfterSeconds: 1 });
+    fake.store.put(hd('stuck-a'));
+    await waitFor(() => condition('stuck-a', 'Ready')?.status === 'True', 'Ready');
+    const cj = cronJobName(definition('stuck-a'));
+
+    const pull = fake.workloads.fireCronJob(NS, cj, at(0));
+    fake.workloads.completePod(NS, pull.pod.metadata.name!, { kind: 'imagePullError', container: 'check', reason: 'ImagePullBackOff' });
+    await waitFor(() => existsSync(recordFile('stuck-a')) && record('stuck-a').data.details?.error?.reason === 'ImagePull', 'ImagePull record', 20_000);
+    expect(record('stuck-a').data.state).toBe('unknown');
+    expect(record('stuck-a').data.details.error.message).toContain('ghcr.io/example/redis-check:v1');
+    await waitFor(() => get('batch/v1', 'Job', pull.job.metadata.name!) === undefined, 'stuck Job deleted');
+    await waitFor(() => condition('stuck-a', 'Failing')?.reason === 'ImagePull', 'Failing=ImagePull');
+
+    const config = fake.workloads.fireCronJob(NS, cj, at(5));
+    fake.workloads.completePod(NS, config.pod.metadata.name!, { kind: 'createContainerConfigError', container: 'check', message: 'secret "redis-auth" not found' });
+    await waitFor(() => record('stuck-a').data.details?.error?.reason === 'StartFailed', 'StartFailed record', 20_000);
+    expect(record('stuck-a').data.details.error.message).toContain('CreateContainerConfigError: secret "redis-auth" not found');
+
+    const unsched = fake.workloads.fireCronJob(NS, cj, at(10));
+    fake.workloads.completePod(NS, unsched.pod.metadata.name!, { kind: 'unschedulable' });
+    await waitFor(() => record('stuck-a').data.details?.error?.reason === 'Unschedulable', 'Unschedulable record', 20_000);
+    expect(record('stuck-a').data.details.error.message).toContain('Insufficient cpu');
+    await waitFor(() => get('batch/v1', 'Job', unsched.job.metadata.name!) === undefined, 'unschedulable Job deleted');
+    await c.idle();
+    expect((c.summary() as any).counters.runsCollected).toBe(3);
+  }, 60_000);
+
+  it('shows a Job that has not run yet in the status (waitingJob) and the logs, and clears it when the run moves on', async () => {
+    await start();
+    fake.store.put(hd('pending-a'));
+    await waitFor(() => condition('pending-a', 'Ready')?.status === 'True', 'Ready');
+    const cj = cronJobName(definition('pending-a'));
+    const { job, pod } = fake.workloads.fireCronJob(NS, cj, at(0));
+    fake.workloads.completePod(NS, pod.metadata.name!, { kind: 'unschedulable', message: '0/3 nodes are available: 3 node(s) had untolerated taint' });
+    await waitFor(() => typeof definition('pending-a').status?.waitingJob === 'string', 'waitingJob in status');
+    expect(definition('pending-a').status.waitingJob).toBe(`${job.metadata.name!}: pod unschedulable: 0/3 nodes are available: 3 node(s) had untolerated taint`);
+    fake.workloads.runPod(NS, pod.metadata.name!);
+    succeed(job.metadata.name!, { state: 'healthy' });
+    await waitFor(() => definition('pending-a').status?.state === 'healthy', 'run recorded');
+    expect(definition('pending-a').status.waitingJob).toBeUndefined();
+  }, 60_000);
 });

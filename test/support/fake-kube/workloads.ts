@@ -20,9 +20,9 @@ export type PodOutcome =
   | { kind: 'initFailed'; container?: string; exitCode?: number; message?: string }
   /** The Job's activeDeadlineSeconds passes: the Job fails with reason DeadlineExceeded and its pods are deleted. */
   | { kind: 'deadlineExceeded' }
-  /** The image cannot be pulled: the pod stays Pending with a waiting reason. */
+  /** The image cannot be pulled: the pod stays Pending with a waiting reason (a main container by default, or the named init container). */
   | { kind: 'imagePullError'; container?: string; reason?: 'ErrImagePull' | 'ImagePullBackOff'; message?: string }
-  /** The container cannot be created (e.g. a missing Secret): the pod stays Pending. */
+  /** The container (main by default, or the named init container) cannot be created (e.g. a missing Secret): the pod stays Pending. */
   | { kind: 'createContainerConfigError'; container?: string; message?: string }
   /** No node fits: PodScheduled False, reason Unschedulable. */
   | { kind: 'unschedulable'; message?: string };
@@ -232,7 +232,7 @@ export class Workloads {
       case 'imagePullError': {
         const reason = o.reason ?? 'ErrImagePull';
         const c = o.container ?? main[0]?.name;
-        const image = main.find((x) => x.name === c)?.image ?? '';
+        const image = [...init, ...main].find((x) => x.name === c)?.image ?? '';
         const message = o.message ?? `failed to pull and unpack image "${image}": failed to resolve reference "${image}": not found`;
         const done = this.blockPod(namespace, podName, c, reason, message, running);
         this.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
@@ -342,6 +342,17 @@ export class Workloads {
   private blockPod(namespace: string, podName: string, container: string | undefined, reason: string, message: string, running: Record<string, unknown>): KubeObject {
     const pod = this.mustPod(namespace, podName);
     const { init, main } = containersOf(pod);
+    const initIdx = init.findIndex((c) => c.name === container);
+    if (container && initIdx >= 0) {
+      // An init container stuck: the ones before it completed, the rest (and every main container) wait.
+      return this.store.putStatus('v1', 'Pod', namespace, podName, {
+        phase: 'Pending',
+        conditions: this.conditions({ scheduled: true, initialized: false, ready: false, reason: 'ContainersNotInitialized' }),
+        ...running,
+        initContainerStatuses: init.map((c, i) => (i < initIdx ? this.terminated(c, 0, 'Completed') : { ...this.base(c), state: { waiting: i === initIdx ? { reason, message } : { reason: 'PodInitializing' } } })),
+        containerStatuses: main.map((c) => ({ ...this.base(c), state: { waiting: { reason: 'PodInitializing' } } })),
+      });
+    }
     if (!container || !main.some((c) => c.name === container)) throw new Error(`fake-kube workloads: pod ${podName} has no container ${container ?? '(none)'}`);
     return this.store.putStatus('v1', 'Pod', namespace, podName, {
       phase: 'Pending',

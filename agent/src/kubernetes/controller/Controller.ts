@@ -85,6 +85,10 @@ export interface ControllerOptions {
   historySize?: number;
   /** How long a finished Job without a visible pod or report waits for them before it is recorded as is. Default 10. */
   resultGraceSeconds?: number;
+  /** A check pod unschedulable this long ends its run as Unschedulable (default 300). */
+  unschedulableAfterSeconds?: number;
+  /** An image pull or container configuration error lasting this long ends the run (default 120). */
+  startErrorAfterSeconds?: number;
   /** A scheduled run not started this long after its time is reported missed (default: startingDeadline + 60 s). */
   missedAfterSeconds?: number;
   clock?: Clock;
@@ -562,6 +566,7 @@ export class KubernetesController implements StatusProvider {
       ...(entry.missed ? { missed: entry.missed } : {}),
       ...(nextRunAt !== undefined ? { nextRunAt } : {}),
       ...(entry.runNowHandled !== undefined ? { runNowHandled: entry.runNowHandled } : {}),
+      ...(entry.running?.waiting ? { waiting: { jobName: entry.running.jobName, message: entry.running.waiting } } : {}),
     };
   }
 
@@ -619,12 +624,18 @@ export class KubernetesController implements StatusProvider {
       ...(hs ? { healthState: hs } : {}),
       ...(this.options.desired.transport.maxOutputBytes !== undefined ? { maxOutputBytes: this.options.desired.transport.maxOutputBytes } : {}),
       expectReport: expectsReport(def.metadata.annotations),
+      ...(this.options.unschedulableAfterSeconds !== undefined ? { unschedulableAfterSeconds: this.options.unschedulableAfterSeconds } : {}),
+      ...(this.options.startErrorAfterSeconds !== undefined ? { startErrorAfterSeconds: this.options.startErrorAfterSeconds } : {}),
     });
     if (run.phase === 'running') {
       const changed = entry.running?.jobName !== run.jobName || entry.running.waiting !== run.waiting;
       entry.running = { jobName: run.jobName, scheduledAt: run.scheduledAt, ...(run.waiting ? { waiting: run.waiting } : {}) };
       if (changed && run.waiting) log.warn({ waiting: run.waiting }, 'run is not making progress');
-      if (run.waiting) this.recheckLater(jobKey, 30_000);
+      if (run.waiting) {
+        const limit = Math.min(this.options.unschedulableAfterSeconds ?? 300, this.options.startErrorAfterSeconds ?? 120);
+        this.recheckLater(jobKey, Math.min(30_000, Math.max(500, limit * 500)));
+      }
+      if (changed) await this.writeStatus(entry, this.facts(entry));
       return;
     }
     // The Job's watch can be ahead of the pods' and the HealthStates' watches: a Job that looks

@@ -3,6 +3,7 @@
  *
  * - `observedGeneration`: the generation last reconciled (valid or not);
  * - `cronJobName`, `state`, `lastRun` (unix seconds) and `lastRunTime`, `nextRunTime`;
+ * - `waitingJob`: a Job stuck before its check runs (unschedulable, image pull...), and why;
  * - conditions, each with `lastTransitionTime` kept while its status does not change:
  *   - `Ready`: True when the objects are in place; False with reason `InvalidSpec` (the
  *     message names the field), `ApplyFailed`, or `Suspended` (True, for visibility);
@@ -36,6 +37,8 @@ export interface DefinitionStatus {
   runNowHandled?: string;
   /** The last run's Job and why it failed, if it did. */
   lastJob?: string;
+  /** A Job that has not started its check yet and why (e.g. `pod unschedulable: ...`); removed when it moves on. */
+  waitingJob?: string;
   [field: string]: unknown;
 }
 
@@ -51,6 +54,8 @@ export interface StatusFacts {
   missed?: { scheduledAt: number; message: string };
   nextRunAt?: number;
   runNowHandled?: string;
+  /** The current Job is stuck before its check could run. */
+  waiting?: { jobName: string; message: string };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -100,6 +105,7 @@ export function buildStatus(facts: StatusFacts, previous: Partial<DefinitionStat
     ...(run ? { lastScheduleTime: iso(run.scheduledAt) } : typeof carried.lastScheduleTime === 'string' ? { lastScheduleTime: carried.lastScheduleTime } : {}),
     ...(facts.nextRunAt !== undefined && !facts.suspended && !facts.invalid?.length ? { nextRunTime: iso(facts.nextRunAt) } : {}),
     ...(run ? { lastJob: run.jobName } : typeof carried.lastJob === 'string' ? { lastJob: carried.lastJob } : {}),
+    ...(facts.waiting ? { waitingJob: `${facts.waiting.jobName}: ${facts.waiting.message}` } : {}),
     ...(facts.runNowHandled !== undefined ? { runNowHandled: facts.runNowHandled } : typeof carried.runNowHandled === 'string' ? { runNowHandled: carried.runNowHandled } : {}),
     conditions,
   };
