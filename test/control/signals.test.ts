@@ -67,6 +67,27 @@ describe('a paused agent', () => {
     expect(h.agent.check('team', 'b')!.history).toEqual([]);
   });
 
+  it('RUN resumes with the next scheduled slot: a slot that fell while paused is not run afterwards, no burst', async () => {
+    // The agent's wall clock is shifted so that a minute boundary comes ~3 s after start; its timers stay real.
+    const now = Date.now();
+    const offset = (Math.floor(now / 60_000) + 1) * 60_000 - 3_000 - now;
+    const clock = { now: () => Date.now() + offset };
+    const h = await harness({ initialSignal: 'PAUSE', runOnStart: 'never', clock, files: { 'm.yaml': definitionYaml('team', 'm', writes('healthy'), { schedule: '* * * * *' }) } });
+    const paused = (): number => (h.agent.summary() as { runs: { notStartedWhilePaused: number } }).runs.notStartedWhilePaused;
+    await waitFor(() => paused() >= 1, 'a scheduled slot while paused', 30_000);
+    expect(h.agent.check('team', 'm')!.history).toEqual([]);
+
+    const resumedAt = clock.now();
+    h.signals.set('RUN', 'test');
+    await waitFor(() => h.agent.check('team', 'm')!.history.length >= 1, 'the next scheduled slot after RUN', 120_000);
+    const history = h.agent.check('team', 'm')!.history;
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ trigger: 'schedule', state: 'healthy' });
+    // The run is the first slot after RUN, not a replay of the one skipped while paused.
+    expect(history[0]!.scheduledAt).toBeGreaterThan(resumedAt);
+    expect(paused()).toBe(1);
+  }, 180_000);
+
   it('lets in-flight runs finish and drops queued ones on PAUSE', async () => {
     const h = await harness({ concurrency: 1, runOnStart: 'never' });
     const release = join(h.root, 'release');

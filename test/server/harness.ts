@@ -10,6 +10,7 @@ import { buildRuntime, buildSource, buildStore } from '../../agent/src/agent/bui
 import { resolveConfig } from '../../agent/src/config/config.js';
 import { RunRegistry } from '../../agent/src/control/runs.js';
 import { SignalControl, type SignalState } from '../../agent/src/control/signals.js';
+import type { Clock } from '../../agent/src/core/interfaces.js';
 import type { Container, HealthDefinitionSpec } from '../../agent/src/core/model.js';
 import { toYaml } from '../../agent/src/core/yaml.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
@@ -40,6 +41,8 @@ export interface HarnessOptions {
   server?: Partial<AgentServerOptions>;
   /** Definition files written before the agent starts: file name -> YAML. */
   files?: Record<string, string>;
+  /** The agent's wall clock (its scheduler's timers stay real). */
+  clock?: Clock;
 }
 
 /** A definition file's YAML: `namespace/name` running `containers`, optionally annotated. */
@@ -78,6 +81,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     runOnStart: options.runOnStart ?? 'always',
     defaultTimeZone: 'UTC',
     defaultTimeoutSeconds: 30,
+    ...(options.clock ? { clock: options.clock } : {}),
     runs: new RunRegistry(),
     reports,
     signals,
