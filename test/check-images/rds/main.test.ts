@@ -75,6 +75,20 @@ describe.skipIf(distMissing(MAIN))('the RDS check image entry point (compiled, r
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('takes credentials and region from the shared config files of the default chain (AWS_PROFILE)', async () => {
+    fake.put({ identifier: 'db', status: 'backing-up' });
+    await writeFile(join(dir, 'credentials'), `[checks]\naws_access_key_id = ${fake.credentials.accessKeyId}\naws_secret_access_key = ${fake.credentials.secretAccessKey}\n`);
+    await writeFile(join(dir, 'config'), '[profile checks]\nregion = ap-south-1\n');
+    const { AWS_REGION: _region, ...withoutRegion } = env;
+    env = withoutRegion;
+    const result = await run({ RDS_INSTANCE_IDENTIFIER: 'db', AWS_PROFILE: 'checks', AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await status()).toMatchObject({ state: 'degraded', details: { identifier: 'db', instanceStatus: 'backing-up' } });
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({ region: 'ap-south-1', status: 200 });
+    expect(result.stderr).not.toContain(fake.credentials.secretAccessKey);
+  });
+
   it('exits 1 naming the field when the instance cannot be identified', async () => {
     const result = await run(keys());
     expect(result.code).toBe(1);
