@@ -1,4 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -87,6 +89,43 @@ describe.skipIf(distMissing(MAIN))('the RDS check image entry point (compiled, r
     expect(fake.requests).toHaveLength(1);
     expect(fake.requests[0]).toMatchObject({ region: 'ap-south-1', status: 200 });
     expect(result.stderr).not.toContain(fake.credentials.secretAccessKey);
+  });
+
+  it('takes credentials from web identity (IRSA): AssumeRoleWithWebIdentity at STS with the token file', async () => {
+    fake.put({ identifier: 'db', status: 'available' });
+    const calls: string[] = [];
+    const sts = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => { body += d.toString(); });
+      req.on('end', () => {
+        calls.push(body);
+        res.writeHead(200, { 'content-type': 'text/xml' }).end(
+          '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials>' +
+            `<AccessKeyId>${fake.credentials.accessKeyId}</AccessKeyId><SecretAccessKey>${fake.credentials.secretAccessKey}</SecretAccessKey>` +
+            '<SessionToken>session-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>' +
+            '<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/checks/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>' +
+            '</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => sts.listen(0, '127.0.0.1', resolve));
+    try {
+      await writeFile(join(dir, 'token'), 'projected-service-account-jwt');
+      const result = await run({
+        RDS_INSTANCE_IDENTIFIER: 'db',
+        AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'token'),
+        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/checks',
+        AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${(sts.address() as AddressInfo).port}`,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(await status()).toMatchObject({ state: 'healthy', details: { identifier: 'db', instanceStatus: 'available' } });
+      expect(calls).toHaveLength(1);
+      expect(new URLSearchParams(calls[0])).toSatisfy((p: URLSearchParams) => p.get('Action') === 'AssumeRoleWithWebIdentity' && p.get('WebIdentityToken') === 'projected-service-account-jwt' && p.get('RoleArn') === 'arn:aws:iam::123456789012:role/checks');
+      expect(fake.requests).toHaveLength(1);
+      expect(fake.requests[0]).toMatchObject({ status: 200 });
+    } finally {
+      sts.close();
+    }
   });
 
   it('exits 1 naming the field when the instance cannot be identified', async () => {
