@@ -48,7 +48,11 @@ export function registerRun(program: Command): void {
     .option('--timeout <seconds>', 'override the run time limit', integer)
     .option('-e, --env <NAME=VALUE>', 'extra environment offered to the containers (repeatable), e.g. VIGIL_AGENT_URL=http://127.0.0.1:7723', collect, [])
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'))
-    .addHelpText('after', '\nExit status: 0 healthy or ready, 1 degraded, 2 unhealthy, 3 unknown or invalid input (Nagios convention).')
+    .addHelpText(
+      'after',
+      '\nKuberhealthy-style checks get KH_REPORTING_URL, KH_RUN_UUID, KH_CHECK_RUN_DEADLINE and KH_POD_NAMESPACE; their reports go to a loopback port open for the run.' +
+        '\nExit status: 0 healthy or ready, 1 degraded, 2 unhealthy, 3 unknown or invalid input (Nagios convention).',
+    )
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await run(file, flags);
     });
