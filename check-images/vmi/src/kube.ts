@@ -15,7 +15,7 @@ export interface VmiApi {
   get(namespace: string, name: string): Promise<unknown>;
 }
 
-/** Why an API call failed: `unreachable` (network, timeout, 5xx) or `error` (the API refused: 401, 403, 404...). */
+/** Why an API call failed: `unreachable` (network, timeout, 5xx) or `error` (the API refused: 401, 403, 404...; or the client could not make a request, e.g. an unusable kubeconfig). */
 export class KubeApiError extends Error {
   constructor(
     readonly kind: 'unreachable' | 'error',
@@ -84,9 +84,12 @@ export function classify(err: unknown, what: string): KubeApiError {
     const reason = apiMessage((err as ApiException<unknown>).body);
     return new KubeApiError(status >= 500 ? 'unreachable' : 'error', `${what}: HTTP ${status}${reason ? `: ${reason}` : ''}`, status);
   }
-  const e = err as { code?: string; message?: string };
-  const detail = e.code ?? (e.message ?? String(err)).split('\n', 1)[0];
-  return new KubeApiError('unreachable', `${what}: cannot reach the API server (${detail})`);
+  const e = err as { code?: unknown; message?: string };
+  const first = (e.message ?? String(err)).split('\n', 1)[0] ?? '';
+  // Network failures carry a code (ECONNREFUSED, ECONNRESET, ETIMEDOUT, a TLS code...); an error
+  // without one was raised by the client before any request (e.g. an unusable kubeconfig).
+  if (typeof e.code !== 'string') return new KubeApiError('error', `${what}: ${first}`);
+  return new KubeApiError('unreachable', `${what}: cannot reach the API server (${e.code})`);
 }
 
 function apiMessage(body: unknown): string | undefined {

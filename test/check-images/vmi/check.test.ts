@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runVmiCheck, type VmiReport } from '../../../check-images/vmi/src/check.js';
 import { parseVmiCheckConfig } from '../../../check-images/vmi/src/config.js';
@@ -247,6 +248,20 @@ describe.skipIf(skipReason)('the VMI check (real sshd, fake API server, real cli
       expect(vmis(second.details)[0]).toEqual(expect.objectContaining({ vm_name: 'vm-a', ip_address: IPS[0], vmi_ready: null, ssh_status: true, status: true }));
       expect(vmis(second.details)[0]).not.toHaveProperty('phase');
       kube = await FakeKubeServer.start({ namespaces: ['default', NS] }); // for afterEach
+    });
+
+    it('a client-side error (an unusable kubeconfig) is an ApiError, not unreachable: disconnected mode does not hide it', async () => {
+      seed(vmiObject('vm-a', IPS[0]));
+      await runVmiCheck(config({ disconnected_mode: true }), { api });
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'plain', server: kube.url, skipTLSVerify: false }],
+        users: [{ name: 'u', token: 't' }],
+        contexts: [{ name: 'c', cluster: 'plain', user: 'u' }],
+        currentContext: 'c',
+      });
+      const result = await runVmiCheck(config({ disconnected_mode: true }), { api: kubeVmiApi(5_000, kc) });
+      expect(result).toMatchObject({ state: 'unknown', details: { reason: 'ApiError', message: expect.stringMatching(/^list virtualmachineinstances in vms: .*skipTLSVerify/) } });
     });
 
     it('disconnected mode without last known IPs: unknown, saying so', async () => {
