@@ -16,6 +16,7 @@ import {
   Watch,
   setHeaderOptions,
   type KubernetesObject,
+  type V1APIResource,
 } from '@kubernetes/client-node';
 
 /** Metadata fields vigil reads. */
@@ -190,12 +191,12 @@ export interface WatchHandle {
  * JSON and throws KubeApiError.
  */
 export class Kube {
-  readonly objects: KubernetesObjectApi;
+  readonly objects: ObjectApi;
   readonly custom: CustomObjectsApi;
   private readonly watcher: Watch;
 
   constructor(readonly kc: KubeConfig) {
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.objects = ObjectApi.make(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.watcher = new Watch(kc);
   }
@@ -207,6 +208,7 @@ export class Kube {
 
   async list<T extends KubeObject>(apiVersion: string, kind: string, options: ListOptions = {}): Promise<KubeList<T>> {
     try {
+      if (groupVersion(apiVersion).group !== '') return await this.listGrouped<T>(apiVersion, kind, options);
       const result = await this.objects.list(
         apiVersion,
         kind,
@@ -225,6 +227,32 @@ export class Kube {
     } catch (err) {
       throw kubeError(err, `list ${kind}${options.namespace ? ` in ${options.namespace}` : ''}`);
     }
+  }
+
+  /**
+   * A list in a named API group, as plain JSON through CustomObjectsApi (any resource, built-in
+   * or custom; the path comes from discovery). KubernetesObjectApi.list deserializes the list of
+   * a kind it has no model for (every custom resource) with V1ObjectMeta as its metadata, which
+   * drops `continue`: only the first page of HealthDefinitions would ever be seen.
+   */
+  private async listGrouped<T extends KubeObject>(apiVersion: string, kind: string, options: ListOptions): Promise<KubeList<T>> {
+    const { group, version } = groupVersion(apiVersion);
+    const resource = await this.objects.resourceOf(apiVersion, kind);
+    if (!resource) throw new KubeApiError(`the server does not serve ${kind} in ${apiVersion}`, 404, 'NotFound');
+    const params = {
+      group,
+      version,
+      plural: resource.name,
+      ...(options.labelSelector !== undefined ? { labelSelector: options.labelSelector } : {}),
+      ...(options.fieldSelector !== undefined ? { fieldSelector: options.fieldSelector } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.continue !== undefined ? { _continue: options.continue } : {}),
+    };
+    const result = (options.namespace !== undefined && resource.namespaced
+      ? await this.custom.listNamespacedCustomObject({ ...params, namespace: options.namespace })
+      : await this.custom.listClusterCustomObject(params)) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+    const next = result.metadata?.continue;
+    return { items: result.items ?? [], resourceVersion: result.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
   }
 
   /** Every page of a list (limit/continue), and the resourceVersion of the first page. */
@@ -336,6 +364,19 @@ export class Kube {
 }
 
 export const FIELD_MANAGER = 'vigil';
+
+/** KubernetesObjectApi with its cached discovery of a kind's resource (plural, scope) exposed. */
+class ObjectApi extends KubernetesObjectApi {
+  static make(kc: KubeConfig): ObjectApi {
+    const client = kc.makeApiClient(ObjectApi);
+    client.setDefaultNamespace(kc);
+    return client;
+  }
+
+  async resourceOf(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    return await this.resource(apiVersion, kind);
+  }
+}
 
 /** `{apiVersion, kind, metadata: {name, namespace}}` typed for the generic API (plain JSON, not model instances). */
 function objectHeader(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubernetesObject & { metadata: { name: string } } {
