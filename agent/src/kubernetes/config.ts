@@ -43,7 +43,7 @@ export const KUBERNETES_RUNTIME_SCHEMA: StructuralSchema = {
       default: {},
       properties: {
         enabled: { type: 'boolean', description: 'Elect one leader among replicas on a Lease', default: false },
-        namespace: str('Namespace of the Lease; default: POD_NAMESPACE, else "default"'),
+        namespace: str('Namespace of the Lease; default: VIGIL_POD_NAMESPACE (or POD_NAMESPACE), else "default"'),
         name: str('Name of the Lease', { default: 'vigil-controller' }),
         leaseDurationSeconds: int('Lease duration', { minimum: 2, default: 15 }),
         renewDeadlineSeconds: int('A leader that cannot renew this long steps down', { minimum: 1, default: 10 }),

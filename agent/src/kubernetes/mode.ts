@@ -47,7 +47,7 @@ export function controllerOptions(config: AgentConfig, logger: Logger, store: St
     ...(le.enabled
       ? {
           leaderElection: {
-            namespace: le.namespace ?? process.env.POD_NAMESPACE ?? 'default',
+            namespace: le.namespace ?? process.env.VIGIL_POD_NAMESPACE ?? process.env.POD_NAMESPACE ?? 'default',
             name: le.name,
             leaseDurationSeconds: le.leaseDurationSeconds,
             renewDeadlineSeconds: le.renewDeadlineSeconds,

@@ -13,6 +13,8 @@ import { isDns1123Label, isDns1123Subdomain } from '../../../agent/src/core/nami
 import type { HealthDefinition } from '../../../agent/src/core/model.js';
 import { desiredObjects, TRANSPORT_RULE } from '../../../agent/src/kubernetes/resources/index.js';
 import { REPO } from '../../support/cli.js';
+import { parseYamlDocument } from '../../../agent/src/core/yaml.js';
+import { resolveConfig } from '../../../agent/src/config/config.js';
 import { FakeKubeServer } from '../../support/fake-kube/index.js';
 
 const DIR = join(REPO, 'agent', 'manifests');
@@ -149,6 +151,22 @@ describe('agent/manifests', () => {
     expect(rules.some((r) => r.verbs.includes('*') || r.resources.includes('*'))).toBe(false);
     const lease = (find('Role', 'vigil-leader-election') as Obj & { rules: Rule[] }).rules;
     expect(allows(lease, 'coordination.k8s.io', 'leases', 'update')).toBe(true);
+  });
+});
+
+describe('agent/manifests: the agent configuration', () => {
+  it('is a valid Kubernetes-mode config, with leader election on the Lease the Role allows when several replicas run', () => {
+    const cm = find('ConfigMap', 'vigil-config') as Obj & { data: Record<string, string> };
+    const { config } = resolveConfig(parseYamlDocument(cm.data['vigil.yaml']!), { source: 'config.yaml', base: '/etc/vigil', env: { VIGIL_AGENT_IMAGE: 'x' } });
+    expect(config.definitions.kind).toBe('kubernetes');
+    expect(config.runtime.kind).toBe('kubernetes');
+    const replicas = (find('Deployment', 'vigil-controller') as Obj & { spec: { replicas: number } }).spec.replicas;
+    if (replicas > 1) {
+      const le = config.runtime.kubernetes.leaderElection;
+      expect(le.enabled).toBe(true);
+      const role = find('Role', 'vigil-leader-election') as Obj & { metadata: { namespace: string } };
+      expect(le.namespace).toBe(role.metadata.namespace);
+    }
   });
 });
 

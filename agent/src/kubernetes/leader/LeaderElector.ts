@@ -30,7 +30,7 @@ export interface LeaderElectorOptions {
   kube: Kube;
   namespace: string;
   name: string;
-  /** Default: `$POD_NAME` or the host name, plus a random suffix. */
+  /** Default: `$VIGIL_POD_NAME` (the manifests set it), `$POD_NAME` or the host name, plus a random suffix. */
   identity?: string;
   leaseDurationSeconds?: number;
   renewDeadlineSeconds?: number;
@@ -43,7 +43,7 @@ export interface LeaderElectorOptions {
 const LEASE_API = 'coordination.k8s.io/v1';
 
 export function defaultIdentity(): string {
-  return `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
+  return `${process.env.VIGIL_POD_NAME ?? process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
 }
 
 /** RFC 3339 with microseconds, the MicroTime format the API server parses. */
