@@ -1,7 +1,7 @@
 /**
  * `vigil k8s-adapter`: runs inside a check pod as its last container (Kubernetes mode). Reads
  * /kratix/output/health-status.yaml and carries the result out of the pod: the container's
- * termination message, then a HealthState object named after the Job (ADR 0012). Who it
+ * termination message, then a HealthState object named after the Job (ADR 0013). Who it
  * reports for comes from the environment the CronJob's pod template sets (downward API).
  */
 import type { Command } from 'commander';

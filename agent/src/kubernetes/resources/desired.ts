@@ -3,7 +3,7 @@
  * definition alone (level-triggered reconcile compares it with what exists). Namespaced
  * objects are owned by the definition (deleting it garbage-collects them); cluster-scoped
  * objects and Roles in other namespaces cannot be, so they carry the definition's uid as a
- * label and the agent deletes them itself. Pure (ADR 0013).
+ * label and the agent deletes them itself. Pure (ADR 0012).
  */
 import type { V1CronJob, V1OwnerReference, V1ResourceRequirements } from '@kubernetes/client-node';
 import { desiredObject, type DesiredObject, type Plain } from './plain.js';
@@ -16,7 +16,7 @@ import { expectsReport } from '../../reporting/protocol.js';
 import { rbacObjects } from './rbac.js';
 import { ANNOTATIONS, COMPONENTS, cronJobName, definitionLabels, inputConfigMapName } from './names.js';
 
-/** What the adapter container needs (ADR 0012). */
+/** What the adapter container needs (ADR 0013). */
 export interface TransportOptions {
   /** Limit of health-status.yaml read by the adapter (default 1 MiB, as locally). */
   maxOutputBytes?: number;

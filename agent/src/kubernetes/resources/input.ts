@@ -1,6 +1,6 @@
 /**
  * The check's input: `spec.input` as `object.yaml` in a ConfigMap that the pod mounts
- * read-only at /kratix/input (ADR 0013: a ConfigMap, because the input is already stored
+ * read-only at /kratix/input (ADR 0012: a ConfigMap, because the input is already stored
  * in clear in the HealthDefinition; a Secret would hide nothing). Pure.
  */
 import type { V1ConfigMap } from '@kubernetes/client-node';

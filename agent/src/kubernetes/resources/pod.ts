@@ -1,7 +1,7 @@
 /**
  * The check pod, as the CronJob's pod template: the user's workflow containers as init
  * containers in order (so the first failure ends the run, as locally), then the adapter
- * container that carries the result out (ADR 0012). The Kratix directories are mounted at
+ * container that carries the result out (ADR 0012, 0013). The Kratix directories are mounted at
  * /kratix/{input,output,metadata}; the input is the definition's ConfigMap, read-only.
  * Pure.
  */

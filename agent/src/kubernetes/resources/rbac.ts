@@ -17,7 +17,7 @@ import { checkServiceAccountName, clusterRbacName, COMPONENTS, definitionLabels,
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-/** The rule every check ServiceAccount gets: creating its HealthState (the result transport, ADR 0012). */
+/** The rule every check ServiceAccount gets: creating its HealthState (the result transport, ADR 0013). */
 export const TRANSPORT_RULE: Plain<V1PolicyRule> = { apiGroups: [HEALTH_STATE.group], resources: [HEALTH_STATE.plural], verbs: ['create'] };
 
 export interface RbacObjects {

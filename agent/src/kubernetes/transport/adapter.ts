@@ -2,7 +2,7 @@
  * The adapter: the last container of a check pod. It reads /kratix/output/health-status.yaml
  * with the local runtime's safety rules (no links, size limit), writes its report as the
  * container's termination message (the fallback transport, ≤ 4096 bytes), then creates the
- * HealthState named after the Job with the pod's service account (ADR 0012). It cannot see
+ * HealthState named after the Job with the pod's service account (ADR 0013). It cannot see
  * the exit codes of the user's containers: it only runs when they all exited 0.
  */
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * ships): the adapter creates one per Job, named after the Job, in the definition's
  * namespace. Its `data` has HealthRecord's shape; vigil's own facts (which Job and pod
  * wrote it, what the output file looked like) are labels and annotations, because the
- * CRD prunes unknown `data` fields. Pure (ADR 0012).
+ * CRD prunes unknown `data` fields. Pure (ADR 0013).
  */
 import { isMapping } from '../../core/pipeline.js';
 import { isHealthState, type HealthState, type PromiseRef, type ResourceRef } from '../../core/model.js';

@@ -1,6 +1,6 @@
 /**
  * The adapter's report: what the check pod's `health-status.yaml` said, carried out of the
- * pod in a HealthState object and in the adapter container's termination message (ADR 0012).
+ * pod in a HealthState object and in the adapter container's termination message (ADR 0013).
  * Encoding bounds the size and truncates `details` WITH a marker (`truncated: true`,
  * `truncatedBytes`), never silently. Decoding validates everything: the pod is not trusted.
  * Pure.
