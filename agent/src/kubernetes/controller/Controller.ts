@@ -45,6 +45,7 @@ import { kubeError, type Kube, type KubeObject } from '../client.js';
 import { ResilientInformer, objectKey } from '../watch/ResilientInformer.js';
 import { LeaderElector } from '../leader/LeaderElector.js';
 import { WorkQueue } from './WorkQueue.js';
+import { OwnedIndex } from './OwnedIndex.js';
 import { COLLECTED_ANNOTATION, RUN_NOW_ANNOTATION, createJobFromCronJob, planObjects, runNowJobName, withHash } from './apply.js';
 import { buildStatus, sameStatus, type DefinitionStatus, type StatusFacts } from './status.js';
 
@@ -150,6 +151,8 @@ export class KubernetesController implements StatusProvider {
   private readonly uids = new Map<string, string>();
   private readonly defInformer: ResilientInformer;
   private readonly owned = new Map<string, ResilientInformer>();
+  /** The owned informers' objects by definition (uid, or namespace and hash). */
+  private readonly ownedIndex = new OwnedIndex();
   private readonly jobs: ResilientInformer;
   private readonly pods: ResilientInformer;
   private readonly healthStates: ResilientInformer;
@@ -222,9 +225,13 @@ export class KubernetesController implements StatusProvider {
       if (e.type === 'synced') return;
       this.queue.add(objectKey(e.object));
     });
-    for (const inf of this.owned.values()) {
+    for (const [kind, inf] of this.owned) {
       inf.subscribe((e) => {
         if (e.type === 'synced') return;
+        const key = objectKey(e.object);
+        if (e.type === 'update') this.ownedIndex.remove(kind, key, e.old);
+        if (e.type === 'delete') this.ownedIndex.remove(kind, key, e.object);
+        else this.ownedIndex.add(kind, key, e.object);
         const owner = e.object.metadata.annotations?.[ANNOTATIONS.definition];
         if (owner && this.ready) this.queue.add(owner);
       });
@@ -392,19 +399,18 @@ export class KubernetesController implements StatusProvider {
 
   /** The objects of a definition that exist now, from the informers' caches. */
   private existingObjects(def: HealthDefinition): KubeObject[] {
-    const hash = definitionHash(def);
-    const uid = def.metadata.uid;
-    const out: KubeObject[] = [];
-    for (const k of OWNED) {
-      for (const o of this.owned.get(k.kind)!.list()) {
-        const labels = o.metadata.labels ?? {};
-        const mine = uid !== undefined && labels[LABELS.definitionUid] !== undefined
-          ? labels[LABELS.definitionUid] === uid
-          : labels[LABELS.definitionHash] === hash && labels[LABELS.definitionNamespace] === def.metadata.namespace;
-        if (mine) out.push({ ...o, apiVersion: k.apiVersion, kind: k.kind });
-      }
+    return this.ownedObjects(def.metadata.uid, def.metadata.namespace, definitionHash(def)).map(({ kind, object }) => ({ ...object, apiVersion: kind.apiVersion, kind: kind.kind }));
+  }
+
+  /** A definition's cached objects (through the index, not a scan of every cache), in OWNED order. */
+  private ownedObjects(uid: string | undefined, namespace: string, hash: string): { kind: OwnedKind; object: KubeObject }[] {
+    const out: { kind: OwnedKind; object: KubeObject; order: number }[] = [];
+    for (const ref of this.ownedIndex.find(uid, namespace, hash)) {
+      const order = OWNED.findIndex((k) => k.kind === ref.kind);
+      const object = this.owned.get(ref.kind)?.get(ref.key);
+      if (order >= 0 && object) out.push({ kind: OWNED[order]!, object, order });
     }
-    return out;
+    return out.sort((a, b) => a.order - b.order);
   }
 
   private async applyObjects(def: HealthDefinition, desired: KubeObject[], log: Logger): Promise<void> {
@@ -457,17 +463,10 @@ export class KubernetesController implements StatusProvider {
     const kube = this.options.kube;
     const [namespace, name] = splitKey(key);
     const hash = definitionHash({ metadata: { namespace, name } });
-    for (const k of OWNED) {
-      for (const o of this.owned.get(k.kind)!.list()) {
-        const labels = o.metadata.labels ?? {};
-        const mine = uid !== undefined && labels[LABELS.definitionUid] !== undefined
-          ? labels[LABELS.definitionUid] === uid
-          : labels[LABELS.definitionHash] === hash && labels[LABELS.definitionNamespace] === namespace;
-        if (!mine) continue;
-        // Namespaced objects are garbage-collected through their owner reference; delete anyway (idempotent).
-        await kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name);
-        this.counters.deletes++;
-      }
+    for (const { kind: k, object: o } of this.ownedObjects(uid, namespace, hash)) {
+      // Namespaced objects are garbage-collected through their owner reference; delete anyway (idempotent).
+      await kube.delete(k.apiVersion, k.kind, o.metadata.namespace, o.metadata.name);
+      this.counters.deletes++;
     }
     for (const hs of this.healthStates.list()) {
       if (uid !== undefined && hs.metadata.labels?.['health.vigil.dev/definition-uid'] === uid) await kube.delete(HEALTH_STATE.apiVersion, HEALTH_STATE.kind, hs.metadata.namespace, hs.metadata.name);
