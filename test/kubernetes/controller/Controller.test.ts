@@ -307,4 +307,17 @@ describe('KubernetesController against the fake API server', () => {
     await waitFor(() => definition('pending-a').status?.state === 'healthy', 'run recorded');
     expect(definition('pending-a').status.waitingJob).toBeUndefined();
   }, 60_000);
+  it('watches only the configured namespaces when some are given', async () => {
+    await start({ namespaces: ['team-a'] });
+    fake.store.put(hd('in-scope', 'team-a'));
+    fake.store.put(hd('out-of-scope', 'other'));
+    await waitFor(() => condition('in-scope', 'Ready', 'team-a')?.status === 'True', 'team-a reconciled');
+    expect(get('batch/v1', 'CronJob', cronJobName(definition('in-scope', 'team-a')), 'team-a')).toBeDefined();
+    expect(definition('out-of-scope', 'other').status).toBeUndefined();
+    expect(fake.store.list('batch/v1', 'CronJob', 'other')).toEqual([]);
+    // Every watch is scoped to team-a, except RBAC (a definition may ask for Roles in other namespaces, and ClusterRoles).
+    const watches = fake.requests.filter({ watch: true }).map((r) => r.path).filter((p) => !p.startsWith('/apis/rbac.authorization.k8s.io/'));
+    expect(watches.length).toBeGreaterThan(0);
+    for (const p of watches) expect(p).toMatch(/\/namespaces\/team-a\//);
+  }, 60_000);
 });
