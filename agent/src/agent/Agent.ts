@@ -24,7 +24,7 @@ import type { CheckStats, CheckView, DefinitionsQuery, QueueStats, RunNowResult,
 import type { RunRegistry } from '../control/runs.js';
 import type { SignalControl } from '../control/signals.js';
 import type { ReportRegistry } from '../reporting/ReportRegistry.js';
-import { KH_ENV, expectsReport } from '../reporting/protocol.js';
+import { expectsReport, khEnv } from '../reporting/protocol.js';
 
 export interface AgentOptions {
   source: DefinitionSource;
@@ -293,10 +293,7 @@ export class Agent implements StatusProvider {
     if (reports && this.agentUrl) {
       const deadline = startedAt + timeoutSeconds * 1000;
       reports.openRun({ runId, namespace: definition.metadata.namespace, name: definition.metadata.name, deadline });
-      env[KH_ENV.reportingUrl] = `${this.agentUrl}/externalCheckStatus/${runId}`;
-      env[KH_ENV.runUuid] = runId;
-      env[KH_ENV.deadline] = String(Math.floor(deadline / 1000));
-      env[KH_ENV.podNamespace] = definition.metadata.namespace;
+      Object.assign(env, khEnv(this.agentUrl, { runId, namespace: definition.metadata.namespace, deadline }));
     }
     try {
       const outcome = await this.options.runtime.run({

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ReportRegistry } from './ReportRegistry.js';
 import { registerReportRoutes } from './routes.js';
-import { KH_ENV } from './protocol.js';
+export { khEnv } from './protocol.js';
 
 export interface ReportListener {
   /** `http://127.0.0.1:<port>` */
@@ -51,12 +51,3 @@ export async function startReportListener(options: ReportListenerOptions): Promi
   };
 }
 
-/** The KH_* environment of one run (as the agent gives it): the run id is in the reporting URL's path too. */
-export function khEnv(baseUrl: string, run: { runId: string; namespace: string; deadline: number }): Record<string, string> {
-  return {
-    [KH_ENV.reportingUrl]: `${baseUrl}/externalCheckStatus/${run.runId}`,
-    [KH_ENV.runUuid]: run.runId,
-    [KH_ENV.deadline]: String(Math.floor(run.deadline / 1000)),
-    [KH_ENV.podNamespace]: run.namespace,
-  };
-}

@@ -60,3 +60,13 @@ export function parseReport(body: unknown): ParsedReport {
 export function expectsReport(annotations: Record<string, string> | undefined): boolean {
   return annotations?.[ANNOTATION_KH_CHECK]?.toLowerCase() === 'true';
 }
+
+/** The KH_* environment of one run (as the agent gives it): the run id is in the reporting URL's path too. */
+export function khEnv(baseUrl: string, run: { runId: string; namespace: string; deadline: number }): Record<string, string> {
+  return {
+    [KH_ENV.reportingUrl]: `${baseUrl}/externalCheckStatus/${run.runId}`,
+    [KH_ENV.runUuid]: run.runId,
+    [KH_ENV.deadline]: String(Math.floor(run.deadline / 1000)),
+    [KH_ENV.podNamespace]: run.namespace,
+  };
+}
