@@ -93,20 +93,25 @@ export function isConflict(err: unknown): boolean {
   return kubeError(err).code === 409;
 }
 
-function parseStatus(body: unknown): { message?: string; reason?: string } | undefined {
+/** The message, reason and details of a Kubernetes `Status` body (a string or an object), if it is one. */
+export function parseStatus(body: unknown): { message?: string; reason?: string; details: { name?: string; kind?: string; group?: string } } | undefined {
   let value: unknown = body;
   if (typeof body === 'string') {
     try {
       value = JSON.parse(body);
     } catch {
-      return body.trim() ? { message: body.trim().slice(0, 300) } : undefined;
+      return body.trim() ? { message: body.trim().slice(0, 300), details: {} } : undefined;
     }
   }
   if (value === null || typeof value !== 'object') return undefined;
-  const s = value as { message?: unknown; reason?: unknown };
+  const s = value as { message?: unknown; reason?: unknown; details?: unknown };
+  const d = (s.details !== null && typeof s.details === 'object' ? s.details : {}) as Record<string, unknown>;
+  const details: { name?: string; kind?: string; group?: string } = {};
+  for (const key of ['name', 'kind', 'group'] as const) if (typeof d[key] === 'string') details[key] = d[key];
   return {
     ...(typeof s.message === 'string' ? { message: s.message } : {}),
     ...(typeof s.reason === 'string' ? { reason: s.reason } : {}),
+    details,
   };
 }
 

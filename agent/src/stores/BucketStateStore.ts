@@ -35,6 +35,7 @@ import { parseYamlDocument, toYaml } from '../core/yaml.js';
 import { resolveEndpoint, type ResolvedEndpoint } from './bucket/endpoint.js';
 import { describeBucketError } from './bucket/errors.js';
 import { contentDigest, normaliseStorePath, unchangedDigestAndFresh } from './write-on-change.js';
+import { RequestLimiter } from './RequestLimiter.js';
 
 /** How the store authenticates: Kratix's `authMethod` with the Secret's keys. */
 export type BucketAuth =
@@ -95,8 +96,7 @@ export class BucketStateStore implements StateStore {
   private readonly maxObjectBytes: number;
   private readonly listPageSize: number;
   private readonly maxConcurrent: number;
-  private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly limiter: RequestLimiter;
   private readonly client: S3Client;
   /** What the bucket holds per key: a version, or null for known absent. */
   private index = new Map<string, Known | null>();
@@ -123,6 +123,7 @@ export class BucketStateStore implements StateStore {
     this.maxObjectBytes = options.maxObjectBytes ?? 1024 * 1024;
     this.listPageSize = options.listPageSize ?? 1000;
     this.maxConcurrent = Math.max(1, options.maxConcurrentRequests ?? 32);
+    this.limiter = new RequestLimiter(this.maxConcurrent);
     const config: S3ClientConfig = {
       endpoint: this.endpoint.url,
       region: this.endpoint.region,
@@ -297,17 +298,8 @@ export class BucketStateStore implements StateStore {
   }
 
   /** Runs `request` once fewer than maxConcurrentRequests are in flight. */
-  private async limited<T>(request: () => Promise<T>): Promise<T> {
-    // A finishing request hands its slot straight to the next waiter (inFlight stays the same).
-    if (this.inFlight >= this.maxConcurrent) await new Promise<void>((resolve) => { this.waiting.push(resolve); });
-    else this.inFlight++;
-    try {
-      return await request();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.inFlight--;
-    }
+  private limited<T>(request: () => Promise<T>): Promise<T> {
+    return this.limiter.run(request);
   }
 
   private async call<T>(request: () => Promise<T>, operation: string): Promise<T> {

@@ -35,6 +35,7 @@ import { LABEL_DESTINATION, LABEL_MANAGED_BY } from '../core/record.js';
 import { FIELD_MANAGER, plain, type Kube, type KubeObject } from '../kubernetes/client.js';
 import { apiAnswer, describeKubeStoreError, isObjectNotFound } from './kubernetes/errors.js';
 import { storedVersionOf, unchangedAndFresh, type StoredVersion } from './write-on-change.js';
+import { RequestLimiter } from './RequestLimiter.js';
 
 const [GROUP, VERSION] = API_VERSION.split('/') as [string, string];
 const PLURAL = 'healthrecords';
@@ -91,8 +92,7 @@ export class KubernetesStateStore implements StateStore {
   private readonly listPageSize: number;
   private readonly conflictAttempts: number;
   private readonly conflictBackoffMs: number;
-  private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly limiter: RequestLimiter;
   /** What the cluster holds per `namespace/objectName` of ours: a version, or null for known absent. */
   private index = new Map<string, Known | null>();
   /** True once list() has read every record of ours: a key missing from the index is absent. */
@@ -111,6 +111,7 @@ export class KubernetesStateStore implements StateStore {
     this.heartbeatMs = options.heartbeatMs ?? 3_600_000;
     this.clock = options.clock ?? systemClock;
     this.maxConcurrent = Math.max(1, options.maxConcurrentRequests ?? 16);
+    this.limiter = new RequestLimiter(this.maxConcurrent);
     this.listPageSize = options.listPageSize ?? 500;
     this.conflictAttempts = Math.max(1, options.conflictAttempts ?? 6);
     this.conflictBackoffMs = options.conflictBackoffMs ?? 50;
@@ -372,17 +373,8 @@ export class KubernetesStateStore implements StateStore {
   }
 
   /** Runs `request` once fewer than maxConcurrentRequests are in flight. */
-  private async limited<T>(request: () => Promise<T>): Promise<T> {
-    // A finishing request hands its slot straight to the next waiter (inFlight stays the same).
-    if (this.inFlight >= this.maxConcurrent) await new Promise<void>((resolve) => { this.waiting.push(resolve); });
-    else this.inFlight++;
-    try {
-      return await request();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.inFlight--;
-    }
+  private limited<T>(request: () => Promise<T>): Promise<T> {
+    return this.limiter.run(request);
   }
 
   private async call<T>(request: () => Promise<T>, operation: string, namespace: string | undefined): Promise<T> {

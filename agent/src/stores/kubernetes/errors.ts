@@ -8,6 +8,7 @@
  * Never includes credentials (client-node's messages carry none; request headers are not read).
  */
 import { ApiException } from '@kubernetes/client-node';
+import { parseStatus } from '../../kubernetes/client.js';
 
 /** What the error concerns, for the message. */
 export interface KubeStoreErrorContext {
@@ -97,27 +98,6 @@ export function describeKubeStoreError(err: unknown, ctx: KubeStoreErrorContext)
     return wrap(`kubernetes store ${where}: the server failed to ${ctx.operation} (HTTP ${a.code}${a.reason ? ` ${a.reason}` : ''}: ${a.message})`);
   }
   return wrap(`kubernetes store ${where}: cannot ${ctx.operation} (HTTP ${a.code}${a.reason ? ` ${a.reason}` : ''}: ${a.message})`);
-}
-
-function parseStatus(body: unknown): { message?: string; reason?: string; details?: ApiAnswer['details'] } | undefined {
-  let value: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return body.trim() ? { message: body.trim().slice(0, 300) } : undefined;
-    }
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  const s = value as { message?: unknown; reason?: unknown; details?: unknown };
-  const d = (s.details !== null && typeof s.details === 'object' ? s.details : {}) as Record<string, unknown>;
-  const details: ApiAnswer['details'] = {};
-  for (const key of ['name', 'kind', 'group'] as const) if (typeof d[key] === 'string') details[key] = d[key];
-  return {
-    ...(typeof s.message === 'string' ? { message: s.message } : {}),
-    ...(typeof s.reason === 'string' ? { reason: s.reason } : {}),
-    details,
-  };
 }
 
 function systemCode(err: unknown): string | undefined {
