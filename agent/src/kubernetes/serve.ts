@@ -5,9 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/config.js';
-import { parseListen } from '../config/config.js';
 import type { StateStore } from '../core/interfaces.js';
-import { AgentServer } from '../server/server.js';
+import { startServerOrExit } from '../server/start.js';
 import type { TokenAuth } from '../server/auth.js';
 import { AgentMetrics } from '../metrics/metrics.js';
 import { buildController } from './mode.js';
@@ -22,28 +21,7 @@ export async function runKubernetesAgent(config: AgentConfig, logger: Logger, st
     process.exit(2);
   }
   const metrics = new AgentMetrics({ provider: controller });
-  let server: AgentServer | undefined;
-  const listen = config.server.listen === 'off' ? undefined : parseListen(config.server.listen);
-  if (listen) {
-    server = new AgentServer({
-      ...listen,
-      provider: controller,
-      logger,
-      auth,
-      requireTokenForReads: config.server.requireTokenForReads,
-      readOnly: config.server.readOnly,
-      metrics,
-      agentName: config.destination,
-    });
-    try {
-      const bound = await server.start();
-      logger.info({ url: bound.url }, 'HTTP server listening (/healthz, /readyz, /metrics, /api/v1/status)');
-    } catch (err) {
-      logger.fatal({ err: (err as Error).message, listen: config.server.listen }, 'cannot start the HTTP server; set server.listen or --listen (or "off")');
-      logger.flush();
-      process.exit(2);
-    }
-  }
+  const server = (await startServerOrExit(config, logger, { provider: controller, auth, metrics }, '/healthz, /readyz, /metrics, /api/v1/status'))?.server;
 
   let stopping = false;
   const shutdown = (signal: string): void => {

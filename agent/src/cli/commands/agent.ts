@@ -7,7 +7,7 @@ import { createLogger } from '../../logging/logger.js';
 import { Agent } from '../../agent/Agent.js';
 import { Outbox } from '../../agent/Outbox.js';
 import { buildRuntime, buildSource, buildStore } from '../../agent/build.js';
-import { AgentServer } from '../../server/server.js';
+import { startServerOrExit } from '../../server/start.js';
 import { registerDashboard } from '../../server/dashboard/index.js';
 import { TokenAuth, loadToken } from '../../server/auth.js';
 import { AgentMetrics } from '../../metrics/metrics.js';
@@ -133,32 +133,14 @@ async function runAgent(flags: AgentFlags): Promise<void> {
   });
   const metrics = new AgentMetrics({ provider: agent, signalState: () => signals.state });
 
-  let server: AgentServer | undefined;
-  const listen = config.server.listen === 'off' ? undefined : parseListen(config.server.listen);
-  if (listen) {
-    server = new AgentServer({
-      ...listen,
-      provider: agent,
-      logger,
-      auth,
-      requireTokenForReads: config.server.requireTokenForReads,
-      readOnly: config.server.readOnly,
-      metrics,
-      reports,
-      signals,
-      agentName: config.destination,
-      dashboard: (app) => { registerDashboard(app); },
-    });
-    try {
-      const bound = await server.start();
-      agent.setAgentUrl(bound.url);
-      logger.info({ url: bound.url }, 'HTTP server listening (/healthz, /readyz, /api/v1/status)');
-    } catch (err) {
-      logger.fatal({ err: (err as Error).message, listen: config.server.listen }, 'cannot start the HTTP server; set server.listen or --listen (or "off")');
-      logger.flush();
-      process.exit(2);
-    }
-  }
+  const started = await startServerOrExit(
+    config,
+    logger,
+    { provider: agent, auth, metrics, reports, signals, dashboard: (app) => { registerDashboard(app); } },
+    '/healthz, /readyz, /api/v1/status',
+  );
+  const server = started?.server;
+  if (started) agent.setAgentUrl(started.url);
   let signalServer: SignalServer | undefined;
   const signalsListen = config.signals.listen === 'off' ? undefined : parseListen(config.signals.listen);
   if (signalsListen) {
