@@ -41,7 +41,7 @@ import { KubernetesController } from '../agent/src/kubernetes/controller/Control
 import { LABELS, MANAGED_BY } from '../agent/src/kubernetes/resources/index.js';
 import { defaultKubernetesRuntime } from '../agent/src/kubernetes/config.js';
 import { FsStateStore } from '../agent/src/stores/FsStateStore.js';
-import { Outbox } from '../agent/src/agent/Outbox.js';
+import { Outbox } from '../agent/src/records/Outbox.js';
 import { getDefinitionValidator } from '../agent/src/crds.js';
 import { createLogger, silentLogger } from '../agent/src/logging/logger.js';
 import { packageRoot } from '../agent/src/paths.js';

@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BucketStateStore, type BucketStateStoreOptions } from '../../agent/src/stores/BucketStateStore.js';
 import { InitOnUse } from '../../agent/src/stores/InitOnUse.js';
-import { RecordDelivery } from '../../agent/src/agent/RecordDelivery.js';
+import { RecordDelivery } from '../../agent/src/records/RecordDelivery.js';
 import { buildHealthRecord } from '../../agent/src/core/record.js';
 import type { HealthRecord } from '../../agent/src/core/model.js';
 import { parseYamlDocument } from '../../agent/src/core/yaml.js';

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesStateStore, ANNOTATION_RECORD, type KubernetesStateStoreOptions } from '../../agent/src/stores/KubernetesStateStore.js';
 import { connectKubernetesStore } from '../../agent/src/stores/kubernetes/connect.js';
 import { InitOnUse } from '../../agent/src/stores/InitOnUse.js';
-import { RecordDelivery } from '../../agent/src/agent/RecordDelivery.js';
+import { RecordDelivery } from '../../agent/src/records/RecordDelivery.js';
 import { Kube } from '../../agent/src/kubernetes/client.js';
 import { buildHealthRecord } from '../../agent/src/core/record.js';
 import type { HealthRecord } from '../../agent/src/core/model.js';

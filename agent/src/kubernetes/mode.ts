@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/config.js';
 import type { StateStore } from '../core/interfaces.js';
-import { Outbox } from '../agent/Outbox.js';
+import { Outbox } from '../records/Outbox.js';
 import { getDefinitionValidator } from '../crds.js';
 import type { DesiredOptions } from './resources/index.js';
 import { Kube, loadKubeConfig } from './client.js';

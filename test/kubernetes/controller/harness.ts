@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Kube } from '../../../agent/src/kubernetes/client.js';
 import { KubernetesController, type ControllerOptions } from '../../../agent/src/kubernetes/controller/Controller.js';
 import { FsStateStore } from '../../../agent/src/stores/FsStateStore.js';
-import { Outbox } from '../../../agent/src/agent/Outbox.js';
+import { Outbox } from '../../../agent/src/records/Outbox.js';
 import { getDefinitionValidator } from '../../../agent/src/crds.js';
 import { createLogger, silentLogger } from '../../../agent/src/logging/logger.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, parseListen, type ConfigOverrides } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
 import { Agent } from '../../agent/Agent.js';
-import { Outbox } from '../../agent/Outbox.js';
+import { Outbox } from '../../records/Outbox.js';
 import { buildRuntime, buildSource, buildStore } from '../../agent/build.js';
 import { startServerOrExit } from '../../server/start.js';
 import { registerDashboard } from '../../server/dashboard/index.js';

@@ -26,8 +26,8 @@ import { buildHealthRecord, recordRef, ANNOTATION_DEFINITION, LABEL_DESTINATION 
 import type { ReasonCode } from '../../core/reasons.js';
 import { parseSchedule } from '../../core/schedule/index.js';
 import { expectsReport } from '../../reporting/protocol.js';
-import { RecordDelivery } from '../../agent/RecordDelivery.js';
-import type { Outbox } from '../../agent/Outbox.js';
+import { RecordDelivery } from '../../records/RecordDelivery.js';
+import type { Outbox } from '../../records/Outbox.js';
 import { getRecordValidator } from '../../crds.js';
 import type { StatusProvider } from '../../server/server.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordDelivery } from '../../agent/src/agent/RecordDelivery.js';
+import { RecordDelivery } from '../../agent/src/records/RecordDelivery.js';
 import type { RecordRef, StateStore } from '../../agent/src/core/interfaces.js';
 import type { HealthRecord, HealthState } from '../../agent/src/core/model.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';

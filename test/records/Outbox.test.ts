@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../agent/src/agent/Outbox.js';
-import { RecordDelivery } from '../../agent/src/agent/RecordDelivery.js';
+import { Outbox } from '../../agent/src/records/Outbox.js';
+import { RecordDelivery } from '../../agent/src/records/RecordDelivery.js';
 import { FsStateStore } from '../../agent/src/stores/FsStateStore.js';
 import type { HealthRecord, HealthState } from '../../agent/src/core/model.js';
 import { silentLogger } from '../../agent/src/logging/logger.js';
